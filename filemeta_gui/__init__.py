@@ -1,0 +1,3 @@
+"""FileMeta: a desktop file-metadata manager."""
+
+__version__ = "0.1.0"

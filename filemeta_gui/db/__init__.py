@@ -1,0 +1,1 @@
+"""The database layer: models, types, the ``Database`` owner of the engine, migrations."""

@@ -1,0 +1,120 @@
+"""Translate driver and OS exceptions into FileMeta's domain errors.
+
+SQLAlchemy wraps the driver's exception (``DBAPIError.orig``), whose own ``__cause__`` is
+asyncpg's; SQLAlchemy 2.1 additionally wraps some errors in ``StatementError``. We walk the
+whole chain and decide on SQLSTATE codes and exception types, never on message text alone.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Iterator
+
+from sqlalchemy import exc as sa_exc
+
+from filemeta_gui.domain.errors import (
+    ConflictError,
+    ConnectionLostError,
+    DatabaseUnavailableError,
+    FileMetaError,
+)
+
+_AUTH_FAILED = {"28P01", "28000"}  # invalid_password, invalid_authorization_specification
+_NO_DATABASE = "3D000"
+_CONNECTION_CLASS = "08"
+_SHUTDOWN = {"57P01", "57P02", "57P03"}  # admin_shutdown, crash_shutdown, cannot_connect_now
+_INTEGRITY_CLASS = "23"
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.append(getattr(item, "orig", None))
+        stack.append(item.__cause__)
+        stack.append(item.__context__)
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    for item in _chain(error):
+        code = getattr(item, "sqlstate", None) or getattr(item, "pgcode", None)
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
+def translate_error(error: BaseException, target: str = "the database") -> FileMetaError:
+    """Return the domain error for ``error`` (``error`` itself if it already is one)."""
+    if isinstance(error, FileMetaError):
+        return error
+    state = _sqlstate(error)
+    text = _first_line(error)
+    if state in _AUTH_FAILED:
+        return DatabaseUnavailableError(
+            f"Could not log in to {target}: wrong user name or password ({text})."
+        )
+    if state == _NO_DATABASE:
+        return DatabaseUnavailableError(f"{target} does not exist on that server ({text}).")
+    if state in _SHUTDOWN or (state or "").startswith(_CONNECTION_CLASS) or _connection_lost(error):
+        return ConnectionLostError(
+            f"The connection to {target} was lost; try again in a moment ({text})."
+        )
+    if (state or "").startswith(_INTEGRITY_CLASS) or isinstance(error, sa_exc.IntegrityError):
+        return ConflictError(f"The change breaks a rule of the data: {text}")
+    for item in _chain(error):
+        if isinstance(item, socket.gaierror):
+            return DatabaseUnavailableError(f"Cannot find the host of {target}: {item}.")
+        if isinstance(item, ConnectionRefusedError | TimeoutError):
+            return DatabaseUnavailableError(
+                f"{target} is unreachable: nothing answers at that address ({item})."
+            )
+        if isinstance(item, sqlite3.OperationalError):
+            return _sqlite_error(item, target)
+        if isinstance(item, OSError):
+            return DatabaseUnavailableError(f"{target} is unreachable: {item}.")
+    return FileMetaError(f"The database reported an error: {text}")
+
+
+def _sqlite_error(error: sqlite3.OperationalError, target: str) -> FileMetaError:
+    message = str(error)
+    if "unable to open" in message:
+        return DatabaseUnavailableError(
+            f"Cannot open {target}: its folder is missing or not writable."
+        )
+    if "readonly" in message:
+        return DatabaseUnavailableError(f"Cannot write to {target}: the file is read-only.")
+    if "locked" in message:
+        return DatabaseUnavailableError(f"{target} is busy in another program; try again.")
+    if "disk" in message and "full" in message:
+        return DatabaseUnavailableError(f"The disk holding {target} is full.")
+    if "not a database" in message:
+        return DatabaseUnavailableError(f"{target} is not a SQLite database.")
+    return FileMetaError(f"SQLite reported an error: {message}")
+
+
+def _connection_lost(error: BaseException) -> bool:
+    for item in _chain(error):
+        if isinstance(item, sa_exc.DBAPIError) and item.connection_invalidated:
+            return True
+        name = type(item).__name__
+        if name in {"ConnectionDoesNotExistError", "InterfaceError"} and "closed" in str(item):
+            return True
+        if isinstance(item, ConnectionResetError | BrokenPipeError):
+            return True
+    return False
+
+
+def _first_line(error: BaseException) -> str:
+    for item in _chain(error):
+        if not isinstance(item, sa_exc.SQLAlchemyError):
+            text = str(item).strip().splitlines()
+            if text:
+                return text[0]
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

@@ -1,0 +1,155 @@
+"""Schema migrations on open, through the connection the app already has.
+
+Alembic's commands are synchronous; we run them inside ``AsyncConnection.run_sync`` and
+hand Alembic that connection (``config.attributes["connection"]``), so migrating never
+starts a second event loop inside the running one (DESIGN.md traps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from filemeta_gui.db.engine import Database
+from filemeta_gui.db.errors import translate_error
+from filemeta_gui.domain.errors import (
+    FileMetaError,
+    NotAFileMetaDatabaseError,
+    SchemaTooNewError,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+# Any 64-bit number shared by every FileMeta client: two clients never migrate at once.
+MIGRATION_LOCK_KEY = 0x46494C454D455441  # "FILEMETA"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    current: str | None
+    head: str
+    known: bool
+    """False when ``current`` is a revision this code has never heard of (a newer app)."""
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def alembic_config() -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _read_state(connection: Connection) -> SchemaState:
+    script = script_directory()
+    head = script.get_current_head() or ""
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        foreign = set(inspect(connection).get_table_names()) - {"alembic_version"}
+        if foreign and "files" not in foreign:
+            raise NotAFileMetaDatabaseError(
+                "This database holds other tables and is not a FileMeta library "
+                f"({', '.join(sorted(foreign)[:5])}…)."
+            )
+    known = current is None or _is_known(script, current)
+    return SchemaState(current=current, head=head, known=known)
+
+
+def _is_known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:
+        return False
+
+
+async def schema_state(database: Database) -> SchemaState:
+    try:
+        async with database.engine.connect() as connection:
+            return await connection.run_sync(_read_state)
+    except FileMetaError:
+        raise
+    except Exception as error:
+        raise translate_error(error) from error
+
+
+def _too_new(state: SchemaState) -> SchemaTooNewError:
+    return SchemaTooNewError(
+        f"This library was upgraded by a newer FileMeta (schema {state.current}); this "
+        f"version knows schema {state.head} at most. Install a newer FileMeta to open it."
+    )
+
+
+async def upgrade_on_open(database: Database) -> SchemaState:
+    """Bring the schema to head, backing a SQLite file up first; refuse newer schemas."""
+    state = await schema_state(database)
+    if not state.known:
+        raise _too_new(state)
+    if state.up_to_date:
+        return state
+    if database.is_sqlite and state.current is not None:
+        await backup_sqlite(database)
+    await run_command(database, "upgrade", "head")
+    return await schema_state(database)
+
+
+async def backup_sqlite(database: Database) -> Path:
+    """Copy the library to ``<name>.<UTC timestamp>.bak`` beside it, consistently.
+
+    ``VACUUM INTO`` writes a transactionally consistent copy even while WAL is in use,
+    which a plain file copy would not.
+    """
+    source = database.sqlite_path
+    assert source is not None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = source.with_name(f"{source.name}.{stamp}.bak")
+    async with database.engine.connect() as connection:
+        await connection.exec_driver_sql(f"VACUUM INTO '{_sql_literal(str(target))}'")
+    return target
+
+
+def _sql_literal(value: str) -> str:
+    return value.replace("'", "''")
+
+
+async def run_command(database: Database, name: str, *args: str) -> None:
+    """Run ``alembic <name> <args>`` (upgrade/downgrade) on the app's own connection."""
+
+    def _run(connection: Connection) -> None:
+        if not database.is_sqlite:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        getattr(command, name)(config, *args)
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_run)
+    except FileMetaError:
+        raise
+    except Exception as error:
+        raise translate_error(error) from error
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """``(revision, down_revision, message)`` from base to head."""
+    rows = []
+    for script in script_directory().walk_revisions():
+        down = script.down_revision if isinstance(script.down_revision, str | None) else None
+        rows.append((script.revision, down, script.doc or ""))
+    return list(reversed(rows))

@@ -1,0 +1,184 @@
+"""ORM models: the schema of DESIGN.md plus what indexing needs.
+
+Every relationship is ``lazy="raise"``: code that needs related rows loads them eagerly
+(``selectinload``) so nothing can do hidden I/O, least of all on the GUI side.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from filemeta_gui.db.types import IPAddress, UTCDateTime, utcnow
+from filemeta_gui.domain.enums import AccessType, Role
+
+# Stable constraint names: Alembic can then drop and alter them by name on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[Role] | type[AccessType], name: str) -> Enum:
+    # A CHECK-constrained VARCHAR rather than a native PostgreSQL ENUM: the same on both
+    # backends, and adding a value later is a plain constraint change.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Folder(Base):
+    """A root the user asked FileMeta to index."""
+
+    __tablename__ = "folders"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    raw_path: Mapped[bytes | None] = mapped_column(LargeBinary)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_symlinks: Mapped[bool] = mapped_column(Boolean, default=False)
+    excludes: Mapped[str] = mapped_column(Text, default="")
+    """Exclusion globs, one per line."""
+
+    files: Mapped[list[File]] = relationship(back_populates="folder", lazy="raise")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    login: Mapped[str | None] = mapped_column(String(63), unique=True)
+    """PostgreSQL login role of this user (NULL for the local SQLite user)."""
+    ip_address: Mapped[str] = mapped_column(IPAddress)
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.GUEST)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    permissions: Mapped[list[Permission]] = relationship(back_populates="user", lazy="raise")
+
+
+class File(Base):
+    __tablename__ = "files"
+    __table_args__ = (
+        CheckConstraint("file_size >= 0", name="file_size_non_negative"),
+        Index("ix_files_upload_time_content_type", "upload_time", "content_type"),
+        Index("ix_files_hash_value", "hash_value"),
+        # Keyset pages: every sortable column paired with the id tie-break.
+        Index("ix_files_filename_id", "filename", "id"),
+        Index("ix_files_file_size_id", "file_size", "id"),
+        Index("ix_files_mtime_ns_id", "mtime_ns", "id"),
+        Index("ix_files_content_type_id", "content_type", "id"),
+        Index("ix_files_folder_id", "folder_id"),
+        Index("ix_files_extension", "extension"),
+        Index("ix_files_size_hash", "file_size", "hash_value"),
+        Index("ix_files_owner_id", "owner_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    filename: Mapped[str] = mapped_column(String(255))
+    file_path: Mapped[str] = mapped_column(Text, unique=True)
+    raw_path: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Exact bytes of a path that is not valid UTF-8 (see ``domain.paths``)."""
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    extension: Mapped[str] = mapped_column(String(32), default="")
+    upload_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash_value: Mapped[str | None] = mapped_column(String(64))
+    thumbnail_path: Mapped[str | None] = mapped_column(Text)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    device: Mapped[int | None] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    folder_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="CASCADE")
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    folder: Mapped[Folder | None] = relationship(back_populates="files", lazy="raise")
+    owner: Mapped[User | None] = relationship(lazy="raise")
+    tags: Mapped[list[Tag]] = relationship(secondary="file_tags", lazy="raise", viewonly=True)
+    permissions: Mapped[list[Permission]] = relationship(back_populates="file", lazy="raise")
+
+
+class Permission(Base):
+    __tablename__ = "permissions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "file_id"),
+        Index("ix_permissions_file_id", "file_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    access_type: Mapped[AccessType] = mapped_column(_enum(AccessType, "access_type"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="permissions", lazy="raise")
+    file: Mapped[File] = relationship(back_populates="permissions", lazy="raise")
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tags.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    parent: Mapped[Tag | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class FileTag(Base):
+    __tablename__ = "file_tags"
+    __table_args__ = (Index("ix_file_tags_tag_id_file_id", "tag_id", "file_id"),)
+
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    tagged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedSearchRow(Base):
+    __tablename__ = "saved_searches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Plain data handed between layers: frozen dataclasses, enums and errors. No I/O."""
