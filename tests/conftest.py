@@ -15,7 +15,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,9 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test ever touches the real user's library, cache or settings."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("FILEMETA_DATA_DIR", str(home / "data"))
@@ -124,3 +126,29 @@ async def database(db_url: str) -> AsyncIterator[object]:
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def new_login(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
+    """``new_login(prefix)``: a login name no other test (or run) uses.
+
+    On PostgreSQL logins are cluster-wide roles: the ones a test makes are dropped after
+    it, or at the end of the session if something still holds them.
+    """
+    server: PgServer | None = (
+        request.getfixturevalue("pg_server") if backend == "postgresql" else None
+    )
+    made: list[str] = []
+
+    def make(prefix: str = "user") -> str:
+        made.append(unique_name(prefix))
+        return made[-1]
+
+    yield make
+    if server is None:
+        return
+    for name in made:
+        try:
+            server.run(f'DROP ROLE IF EXISTS "{name}"')
+        except Exception:  # still owns something: the session's drop_all retries
+            server.roles.append(name)

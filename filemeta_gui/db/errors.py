@@ -18,6 +18,7 @@ from filemeta_gui.domain.errors import (
     ConnectionLostError,
     DatabaseUnavailableError,
     FileMetaError,
+    PermissionDeniedError,
 )
 
 _AUTH_FAILED = {"28P01", "28000"}  # invalid_password, invalid_authorization_specification
@@ -25,6 +26,8 @@ _NO_DATABASE = "3D000"
 _CONNECTION_CLASS = "08"
 _SHUTDOWN = {"57P01", "57P02", "57P03"}  # admin_shutdown, crash_shutdown, cannot_connect_now
 _INTEGRITY_CLASS = "23"
+_INSUFFICIENT_PRIVILEGE = "42501"
+_READ_ONLY_TRANSACTION = "25006"
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -51,8 +54,11 @@ def _sqlstate(error: BaseException) -> str | None:
 
 def translate_error(error: BaseException, target: str = "the database") -> FileMetaError:
     """Return the domain error for ``error`` (``error`` itself if it already is one)."""
-    if isinstance(error, FileMetaError):
-        return error
+    # A domain error raised while binding a value (IPAddress, UTCDateTime) reaches us
+    # wrapped in StatementError; hand back the original, it already says what is wrong.
+    for item in _chain(error):
+        if isinstance(item, FileMetaError):
+            return item
     state = _sqlstate(error)
     text = _first_line(error)
     if state in _AUTH_FAILED:
@@ -60,28 +66,45 @@ def translate_error(error: BaseException, target: str = "the database") -> FileM
             f"Could not log in to {target}: wrong user name or password ({text})."
         )
     if state == _NO_DATABASE:
-        return DatabaseUnavailableError(f"{target} does not exist on that server ({text}).")
+        return DatabaseUnavailableError(
+            f"{_capitalized(target)} does not exist on that server ({text})."
+        )
     if state in _SHUTDOWN or (state or "").startswith(_CONNECTION_CLASS) or _connection_lost(error):
         return ConnectionLostError(
             f"The connection to {target} was lost; try again in a moment ({text})."
         )
     if (state or "").startswith(_INTEGRITY_CLASS) or isinstance(error, sa_exc.IntegrityError):
         return ConflictError(f"The change breaks a rule of the data: {text}")
+    if state == _INSUFFICIENT_PRIVILEGE:
+        # A missing grant, a row-level security policy, or a check of the server's own
+        # (migration 0004): the services check first, so this is the server's last word.
+        return PermissionDeniedError(f"The database refused this: {text.rstrip('.')}.")
     for item in _chain(error):
         if isinstance(item, socket.gaierror):
             return DatabaseUnavailableError(f"Cannot find the host of {target}: {item}.")
         if isinstance(item, ConnectionRefusedError | TimeoutError):
             return DatabaseUnavailableError(
-                f"{target} is unreachable: nothing answers at that address ({item})."
+                f"{_capitalized(target)} is unreachable: nothing answers at that address ({item})."
             )
-        if isinstance(item, sqlite3.OperationalError):
+        # DatabaseError, not only OperationalError: "file is not a database" is the former.
+        if isinstance(item, sqlite3.DatabaseError):
             return _sqlite_error(item, target)
         if isinstance(item, OSError):
-            return DatabaseUnavailableError(f"{target} is unreachable: {item}.")
+            return DatabaseUnavailableError(f"{_capitalized(target)} is unreachable: {item}.")
     return FileMetaError(f"The database reported an error: {text}")
 
 
-def _sqlite_error(error: sqlite3.OperationalError, target: str) -> FileMetaError:
+def is_write_refused(error: BaseException) -> bool:
+    """True when the database refused a write because the connection is read-only."""
+    if _sqlstate(error) == _READ_ONLY_TRANSACTION:
+        return True
+    return any(
+        isinstance(item, sqlite3.OperationalError) and "readonly" in str(item)
+        for item in _chain(error)
+    )
+
+
+def _sqlite_error(error: sqlite3.DatabaseError, target: str) -> FileMetaError:
     message = str(error)
     if "unable to open" in message:
         return DatabaseUnavailableError(
@@ -90,11 +113,13 @@ def _sqlite_error(error: sqlite3.OperationalError, target: str) -> FileMetaError
     if "readonly" in message:
         return DatabaseUnavailableError(f"Cannot write to {target}: the file is read-only.")
     if "locked" in message:
-        return DatabaseUnavailableError(f"{target} is busy in another program; try again.")
+        return DatabaseUnavailableError(
+            f"{_capitalized(target)} is busy in another program; try again."
+        )
     if "disk" in message and "full" in message:
         return DatabaseUnavailableError(f"The disk holding {target} is full.")
     if "not a database" in message:
-        return DatabaseUnavailableError(f"{target} is not a SQLite database.")
+        return DatabaseUnavailableError(f"{_capitalized(target)} is not a SQLite database.")
     return FileMetaError(f"SQLite reported an error: {message}")
 
 
@@ -108,6 +133,12 @@ def _connection_lost(error: BaseException) -> bool:
         if isinstance(item, ConnectionResetError | BrokenPipeError):
             return True
     return False
+
+
+def _capitalized(target: str) -> str:
+    # Messages are sentences; targets ("the database 'x' on host") are written to follow
+    # a verb, so one that opens a sentence needs its first letter raised.
+    return target[:1].upper() + target[1:]
 
 
 def _first_line(error: BaseException) -> str:

@@ -28,7 +28,7 @@ def parse_database_url(text: str) -> tuple[URL, Backend]:
     text = text.strip()
     if "://" not in text:
         raise ConfigurationError(
-            f"{text!r} is not a database URL: use sqlite:///path/to/file.sqlite3 "
+            f"The setting {text!r} is not a database URL: use sqlite:///path/to/file.sqlite3 "
             "or postgresql://user@host:port/database."
         )
     try:

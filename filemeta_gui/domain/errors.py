@@ -31,6 +31,10 @@ class SchemaTooNewError(SchemaError):
     """The database was migrated by a newer FileMeta than this one."""
 
 
+class ReadOnlyError(SchemaError):
+    """The library is open read-only (its schema is newer than this FileMeta knows)."""
+
+
 class NotAFileMetaDatabaseError(SchemaError):
     """The database exists but holds tables FileMeta did not create."""
 

@@ -44,12 +44,32 @@ class PgServer:
 
     def mark_template(self, name: str) -> None:
         # Templates must have no other connections while being copied; ours are closed.
-        self.run(f"ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true")
+        self.run(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
 
     def drop_database(self, name: str) -> None:
         self.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if name in self.created:
             self.created.remove(name)
+        self.drop_group_roles(name)
+
+    def drop_group_roles(self, database: str) -> None:
+        """Drop the group roles migration 0004 made for ``database`` (``<name>_owner``...).
+
+        Roles outlive databases; a copy of a template shares the template's roles, so a
+        role still in use elsewhere is kept (it goes when its last database does).
+        """
+        names = ", ".join(
+            "'" + f"{database}_{kind}".replace("'", "''") + "'"
+            for kind in ("owner", "admin", "guest", "definer")
+        )
+        self.run(
+            f"""DO $$ DECLARE r text; BEGIN
+              FOR r IN SELECT rolname FROM pg_roles WHERE rolname IN ({names}) LOOP
+                BEGIN EXECUTE format('DROP ROLE %I', r);
+                EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END;
+              END LOOP;
+            END $$"""
+        )
 
     def drop_all(self) -> None:
         for name in reversed(list(self.created)):
