@@ -1,0 +1,248 @@
+"""Search queries compiled to SQL, run against real rows on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from filemeta_gui.db.engine import Database
+from filemeta_gui.db.models import File, FileTag, Tag
+from filemeta_gui.db.search_index import check_search_index
+from filemeta_gui.repositories.query_sql import search_condition
+
+SHA_A = "ab12" + "0" * 60
+SHA_B = "ab34" + "1" * 60
+SHA_C = "cd56" + "2" * 60
+
+
+def _ns(year: int, month: int, day: int, hour: int = 0) -> int:
+    return int(datetime(year, month, day, hour, tzinfo=UTC).timestamp()) * 10**9
+
+
+# key: (path, content_type, size, mtime_ns, hash)
+FILES: dict[str, tuple[str, str, int, int, str | None]] = {
+    "beach": ("/photos/2024/Beach Day.JPG", "image/jpeg", 3_000_000, _ns(2024, 6, 1), SHA_A),
+    "sunset": (
+        "/photos/2024/beach_sunset.png",
+        "image/png",
+        12_000_000,
+        _ns(2023, 12, 31, 23),
+        SHA_B,
+    ),
+    "report": ("/docs/report 100%.pdf", "application/pdf", 50_000, _ns(2024, 1, 1), None),
+    "a_b": ("/docs/a_b.txt", "text/plain", 10, _ns(2022, 5, 5), SHA_C),
+    "axb": ("/docs/axb.txt", "text/plain", 10, _ns(2022, 5, 5), None),
+    "song": ("/music/song.mp3", "audio/mpeg", 5_000_000, _ns(2021, 1, 1), None),
+    "clip": ("/video/clip.mp4", "video/mp4", 1_000_000_000, _ns(2020, 1, 1), None),
+    "slash": ("/misc/back\\slash.md", "text/markdown", 700, _ns(2019, 1, 1), None),
+    "unicode": ("/misc/Ünïcode Straße.txt", "text/plain", 1, _ns(2018, 1, 1), None),
+    "xy": ("/misc/x.y", "application/octet-stream", 0, _ns(2017, 1, 1), None),
+    "quote": ('/misc/quote "q".txt', "text/plain", 2, _ns(2016, 1, 1), None),
+    "draft": ("/misc/[draft] Plan", "application/x-plan", 3, _ns(2015, 1, 1), None),
+}
+ALL = set(FILES)
+# tag -> (parent, files tagged with it directly)
+TAGS: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "Holiday": (None, ("song",)),
+    "beach": ("Holiday", ("beach",)),
+    "sunset": ("beach", ("sunset",)),
+    "work": (None, ("report", "a_b")),
+    "loop1": ("loop2", ("clip",)),  # a cycle in the parent links must not hang the search
+    "loop2": ("loop1", ()),
+}
+
+
+def _row(path: str, content_type: str, size: int, mtime_ns: int, sha: str | None) -> dict[str, Any]:
+    filename = path.rsplit("/", 1)[-1]
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return {
+        "id": uuid.uuid4(),
+        "filename": filename,
+        "file_path": path,
+        "file_size": size,
+        "content_type": content_type,
+        "extension": extension,
+        "mtime_ns": mtime_ns,
+        "hash_value": sha,
+    }
+
+
+async def _populate(database: Database) -> None:
+    rows = {key: _row(*spec) for key, spec in FILES.items()}
+    tag_ids = {name: uuid.uuid4() for name in TAGS}
+    async with database.session() as session:
+        await session.execute(sa.insert(File), list(rows.values()))
+        await session.execute(
+            sa.insert(Tag), [{"id": tag_ids[name], "name": name} for name in TAGS]
+        )
+        for name, (parent, _) in TAGS.items():
+            if parent:
+                await session.execute(
+                    sa.update(Tag).where(Tag.id == tag_ids[name]).values(parent_id=tag_ids[parent])
+                )
+        links = [
+            {"file_id": rows[key]["id"], "tag_id": tag_ids[name]}
+            for name, (_, keys) in TAGS.items()
+            for key in keys
+        ]
+        await session.execute(sa.insert(FileTag), links)
+
+
+async def _search(database: Database, query: str, tz: Any = UTC) -> set[str]:
+    by_path = {spec[0]: key for key, spec in FILES.items()}
+    condition = search_condition(query, database.backend, tz=tz)
+    async with database.session() as session:
+        paths = (await session.scalars(sa.select(File.file_path).where(condition))).all()
+    return {by_path.get(path, path) for path in paths}
+
+
+CASES: list[tuple[str, set[str]]] = [
+    ("", ALL),
+    # words: substrings of name or path, any case; 3+ characters go through the index
+    ("beach", {"beach", "sunset"}),
+    ("BEACH", {"beach", "sunset"}),
+    ("photos", {"beach", "sunset"}),
+    ("docs/a", {"a_b", "axb"}),
+    ("beach png", {"sunset"}),
+    ("beach nothing", set()),
+    ("song OR clip", {"song", "clip"}),
+    ("song OR clip OR 4", {"song", "clip", "beach", "sunset"}),
+    ("(beach day) OR song", {"beach", "song"}),
+    ("beach -png", {"beach"}),
+    ("photos -sunset -day", set()),
+    ("-beach", ALL - {"beach", "sunset"}),
+    ("-(song OR clip OR misc)", {"beach", "sunset", "report", "a_b", "axb"}),
+    ("-4", ALL - {"beach", "sunset", "clip"}),
+    # phrases
+    ('"beach day"', {"beach"}),
+    ('"day beach"', set()),
+    ('"quote ""q"""', {"quote"}),
+    ('"\\"', {"slash"}),
+    # LIKE wildcards and the escape character are literal
+    ("100%", {"report"}),
+    ("%", {"report"}),
+    ("_", {"a_b", "sunset"}),
+    ("a_b", {"a_b"}),
+    ("\\", {"slash"}),
+    ("k\\s", {"slash"}),
+    ("_s", {"sunset"}),
+    # 1-2 character terms (plain LIKE on SQLite)
+    ("4", {"beach", "sunset", "clip"}),
+    ("x.", {"xy"}),
+    ("Q", {"quote"}),
+    ("mp", {"song", "clip"}),
+    # non-ASCII, 3+ characters: both backends fold case
+    ("straße", {"unicode"}),
+    ("ÜNÏCODE", {"unicode"}),
+    # tags: a parent finds files tagged with its descendants; names in any case
+    ("tag:holiday", {"song", "beach", "sunset"}),
+    ("tag:beach", {"beach", "sunset"}),
+    ("tag:SUNSET", {"sunset"}),
+    ("tag:nothing", set()),
+    ("-tag:holiday", ALL - {"song", "beach", "sunset"}),
+    ("tag:work OR tag:sunset", {"report", "a_b", "sunset"}),
+    ("tag:holiday tag:beach -tag:sunset", {"beach"}),
+    ("tag:loop1", {"clip"}),
+    ("tag:loop2", {"clip"}),
+    # types and extensions
+    ("type:image", {"beach", "sunset"}),
+    ("type:image/png", {"sunset"}),
+    ("type:image/*", {"beach", "sunset"}),
+    ("type:text", {"a_b", "axb", "slash", "unicode", "quote"}),
+    ("type:audio OR type:video", {"song", "clip"}),
+    ("type:application/pdf", {"report"}),
+    ("-type:text", ALL - {"a_b", "axb", "slash", "unicode", "quote"}),
+    ("ext:jpg", {"beach"}),
+    ("ext:.PNG,mp3", {"sunset", "song"}),
+    ("ext:y", {"xy"}),
+    # sizes
+    ("size:>10MB", {"sunset", "clip"}),
+    ("size:<=10", {"a_b", "axb", "unicode", "xy", "quote", "draft"}),
+    ("size:=0", {"xy"}),
+    ("size:1MB..5MB", {"beach", "song"}),
+    ("size:>=1GB", {"clip"}),
+    ("-size:<1KB", {"beach", "sunset", "report", "song", "clip"}),
+    # modification dates (read in UTC here)
+    ("modified:<2024-01-01", ALL - {"beach", "report"}),
+    ("modified:2024-01-01", {"report"}),
+    ("modified:2023-12", {"sunset"}),
+    ("modified:>=2024", {"beach", "report"}),
+    ("modified:2022..2023", {"a_b", "axb", "sunset"}),
+    ("modified:>2024-01", {"beach"}),
+    # hashes: NULL hashes are not "ab…", so a negated hash filter includes them
+    ("hash:ab", {"beach", "sunset"}),
+    ("hash:AB12", {"beach"}),
+    (f"hash:{SHA_C}", {"a_b"}),
+    ("-hash:ab", ALL - {"beach", "sunset"}),
+    ("hash:ff", set()),
+    # path globs: whole path, * crosses folders, the rest literal, case as in the path
+    ("path:/docs/*", {"report", "a_b", "axb"}),
+    ("path:/docs/a_b.txt", {"a_b"}),
+    ("path:/docs/a?b.txt", {"a_b", "axb"}),
+    ("path:/DOCS/*", set()),
+    ("path:*.txt", {"a_b", "axb", "unicode", "quote"}),
+    ("path:*.TXT", set()),
+    ("path:*/Beach*", {"beach"}),
+    ("path:/photos/*/beach*", {"sunset"}),
+    ("path:/misc/[draft]*", {"draft"}),
+    ("path:*[d*", {"draft"}),
+    ('path:"*/?draft] Plan"', {"draft"}),
+    ("path:*100%*", {"report"}),
+    ("path:/docs", set()),
+    ("path:/misc/x.?", {"xy"}),
+    ('path:"*/back\\slash.md"', {"slash"}),
+    ("-path:/docs/*", ALL - {"report", "a_b", "axb"}),
+    # everything together
+    ("(beach OR song) -tag:sunset type:image", {"beach"}),
+    ("photos OR docs size:<1KB", {"a_b", "axb"}),
+    ("tag:holiday OR hash:cd", {"song", "beach", "sunset", "a_b"}),
+]
+
+
+async def test_queries_find_exactly_the_matching_files(database: Database) -> None:
+    await _populate(database)
+    wrong = []
+    for query, expected in CASES:
+        found = await _search(database, query)
+        if found != expected:
+            wrong.append(f"{query!r}: found {sorted(found)}, expected {sorted(expected)}")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_modified_reads_dates_in_the_given_time_zone(database: Database) -> None:
+    await _populate(database)
+    # "sunset" is 2023-12-31 23:00 UTC and "report" 2024-01-01 00:00 UTC.
+    east, west = timezone(timedelta(hours=1)), timezone(timedelta(hours=-1))
+    assert await _search(database, "modified:2024-01-01", tz=UTC) == {"report"}
+    assert await _search(database, "modified:2024-01-01", tz=east) == {"sunset", "report"}
+    assert await _search(database, "modified:2024-01-01", tz=west) == set()
+    assert await _search(database, "modified:2023-12-31", tz=west) == {"sunset", "report"}
+
+
+async def test_index_follows_inserts_renames_and_deletes(database: Database) -> None:
+    await _populate(database)
+    async with database.session() as session:
+        await session.execute(sa.insert(File), [_row("/new/zebra.gif", "image/gif", 5, 0, None)])
+    assert await _search(database, "zebra") == {"/new/zebra.gif"}
+
+    async with database.session() as session:
+        await session.execute(
+            sa.update(File)
+            .where(File.file_path == "/new/zebra.gif")
+            .values(filename="okapi.gif", file_path="/new/okapi.gif")
+        )
+        # A write that leaves the searched columns as they were must not disturb the index.
+        await session.execute(sa.update(File).values(file_size=File.file_size + 1))
+    assert await _search(database, "zebra") == set()
+    assert await _search(database, "okapi") == {"/new/okapi.gif"}
+
+    async with database.session() as session:
+        await session.execute(sa.delete(File).where(File.file_path.in_(["/new/okapi.gif"])))
+        await session.execute(sa.delete(File).where(File.file_path == FILES["song"][0]))
+    assert await _search(database, "okapi") == set()
+    assert await _search(database, "song OR clip") == {"clip"}
+    async with database.session() as session:
+        await check_search_index(session)
