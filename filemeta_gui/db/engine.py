@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,13 +18,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
+from sqlalchemy.pool import QueuePool
 
 from filemeta_gui.config import default_database_url
-from filemeta_gui.db.errors import translate_error
+from filemeta_gui.db.errors import is_write_refused, translate_error
+from filemeta_gui.db.monitored_pool import MonitoredQueuePool
+from filemeta_gui.db.monitoring import DEFAULT_SLOW_QUERY_MS, QueryMonitor
 from filemeta_gui.db.url import describe, parse_database_url
 from filemeta_gui.domain.enums import Backend
-from filemeta_gui.domain.errors import DatabaseUnavailableError, FileMetaError
+from filemeta_gui.domain.errors import DatabaseUnavailableError, FileMetaError, ReadOnlyError
 from filemeta_gui.domain.records import PoolStatus
 
 POOL_SIZE = 20
@@ -35,6 +38,9 @@ APPLICATION_NAME = "filemeta"
 # lock up front: a deferred transaction that later needs to write can fail at once with
 # "database is locked" when another process writes, whatever busy_timeout says.
 _BEGIN_OPTION = "filemeta_sqlite_begin"
+# Execution options for a SQLite connection that must run outside any transaction
+# (``VACUUM INTO`` refuses to run inside one): the "begin" hook then emits nothing.
+SQLITE_NO_TRANSACTION: dict[str, Any] = {_BEGIN_OPTION: ""}
 
 
 class Database:
@@ -42,6 +48,9 @@ class Database:
 
     Build it with :meth:`open` (connects, checks and migrates) or the constructor (lazy,
     nothing is touched until first use). Always ``await dispose()`` when done.
+
+    ``monitor`` (a :class:`~filemeta_gui.db.monitoring.QueryMonitor`) watches every query
+    and the pool from construction on; ``monitoring=False`` leaves it detached.
     """
 
     def __init__(
@@ -50,15 +59,38 @@ class Database:
         *,
         application_name: str = APPLICATION_NAME,
         echo: bool = False,
+        slow_query_ms: float = DEFAULT_SLOW_QUERY_MS,
+        monitoring: bool = True,
+        pool_size: int | None = None,
+        max_overflow: int | None = None,
     ) -> None:
         self.url, self.backend = parse_database_url(url or default_database_url())
         self.application_name = application_name
-        self.engine: AsyncEngine = _create_engine(self.url, self.backend, application_name, echo)
+        self.engine: AsyncEngine = _create_engine(
+            self.url, self.backend, application_name, echo, pool_size, max_overflow
+        )
+        self.read_only_reason: str | None = None
+        """Why this library is open read-only (None: it is writable)."""
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.monitor = QueryMonitor(slow_query_ms=slow_query_ms)
+        if monitoring:
+            self.monitor.attach(self.engine)
 
     @classmethod
-    async def open(cls, url: str | None = None, *, upgrade: bool = True, **kwargs: Any) -> Database:
+    async def open(
+        cls,
+        url: str | None = None,
+        *,
+        upgrade: bool = True,
+        allow_newer_schema: bool = False,
+        **kwargs: Any,
+    ) -> Database:
         """Connect, check the schema and (by default) migrate it to the newest revision.
+
+        Args:
+            allow_newer_schema: open a library migrated by a newer FileMeta read-only
+                (``read_only`` is then True and ``read_only_reason`` says which schema
+                is needed) instead of raising ``SchemaTooNewError``.
 
         Raises:
             ConfigurationError: the URL is malformed or names an unknown driver.
@@ -72,7 +104,7 @@ class Database:
             if upgrade:
                 from filemeta_gui.db.migrate import upgrade_on_open
 
-                await upgrade_on_open(database)
+                await upgrade_on_open(database, allow_newer_schema=allow_newer_schema)
         except BaseException:
             await database.dispose()
             raise
@@ -88,6 +120,24 @@ class Database:
         return self.backend is Backend.SQLITE
 
     @property
+    def read_only(self) -> bool:
+        return self.read_only_reason is not None
+
+    async def enter_read_only(self, reason: str) -> None:
+        """From now on refuse every write, with ``reason`` as the message.
+
+        Write sessions are refused before they start; a write slipped into a read session
+        is refused by the database itself (PostgreSQL ``default_transaction_read_only``,
+        SQLite ``query_only``, set on every connection), so nothing can get through.
+        """
+        if self.read_only:
+            return
+        self.read_only_reason = reason
+        _install_read_only_hook(self.engine, self.backend)
+        # Connections already in the pool were opened writable: replace them.
+        await self.engine.dispose()
+
+    @property
     def sqlite_path(self) -> Path | None:
         return Path(self.url.database or "") if self.is_sqlite else None
 
@@ -100,7 +150,7 @@ class Database:
             raise DatabaseUnavailableError(
                 f"Cannot create {path}: the folder {folder} does not exist."
             )
-        if not path.exists() and not os.access(folder, os.W_OK):
+        if not path.exists() and not _can_create_files_in(folder):
             raise DatabaseUnavailableError(
                 f"Cannot create {path}: the folder {folder} is read-only."
             )
@@ -118,19 +168,20 @@ class Database:
             write: on SQLite, take the write lock when the transaction begins
                 (``BEGIN IMMEDIATE``) so concurrent writers wait instead of failing.
         """
+        if write and self.read_only:
+            raise ReadOnlyError(self.read_only_reason or "This library is open read-only.")
         try:
-            async with self.sessionmaker() as session:
-                async with session.begin():
-                    if write and self.is_sqlite:
-                        # The first connection a session procures begins its transaction;
-                        # the option travels with it to the "begin" hook below.
-                        await session.connection(
-                            execution_options={_BEGIN_OPTION: "BEGIN IMMEDIATE"}
-                        )
-                    yield session
+            async with self.sessionmaker() as session, session.begin():
+                if write and self.is_sqlite:
+                    # The first connection a session procures begins its transaction;
+                    # the option travels with it to the "begin" hook below.
+                    await session.connection(execution_options={_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+                yield session
         except FileMetaError:
             raise
         except (SQLAlchemyError, OSError) as error:
+            if self.read_only and is_write_refused(error):
+                raise ReadOnlyError(self.read_only_reason or "") from error
             raise translate_error(error, self._target()) from error
 
     def pool_status(self) -> PoolStatus:
@@ -155,13 +206,35 @@ class Database:
         return f"the database {self.url.database!r} on {self.url.host or 'localhost'}"
 
 
-def _create_engine(url: URL, backend: Backend, application_name: str, echo: bool) -> AsyncEngine:
+def _can_create_files_in(folder: Path) -> bool:
+    # Try it rather than ask os.access: for root, access() says yes to folders that still
+    # refuse new files (procfs, some network and FUSE mounts). Failing here also spares
+    # aiosqlite a failed connect, whose worker thread outlives the call.
+    if not os.access(folder, os.W_OK):
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _create_engine(
+    url: URL,
+    backend: Backend,
+    application_name: str,
+    echo: bool,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> AsyncEngine:
     if backend is Backend.POSTGRESQL:
         engine = create_async_engine(
             url,
             echo=echo,
-            pool_size=POOL_SIZE,
-            max_overflow=MAX_OVERFLOW,
+            poolclass=MonitoredQueuePool,  # an AsyncAdaptedQueuePool that times checkouts
+            # Smaller pools are for many clients in one process (benchmarks/bench_load.py).
+            pool_size=POOL_SIZE if pool_size is None else pool_size,
+            max_overflow=MAX_OVERFLOW if max_overflow is None else max_overflow,
             pool_pre_ping=True,
             pool_timeout=30,
             connect_args={
@@ -177,7 +250,7 @@ def _create_engine(url: URL, backend: Backend, application_name: str, echo: bool
         engine = create_async_engine(
             url,
             echo=echo,
-            poolclass=AsyncAdaptedQueuePool,
+            poolclass=MonitoredQueuePool,
             pool_size=5,
             max_overflow=10,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -204,4 +277,21 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+        statement = connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN")
+        if statement:
+            connection.exec_driver_sql(statement)
+
+
+def _install_read_only_hook(engine: AsyncEngine, backend: Backend) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _read_only(dbapi_connection: Any, _record: Any) -> None:
+        if backend is Backend.SQLITE:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA query_only = ON")
+            cursor.close()
+            return
+        # Straight on the asyncpg connection, outside any transaction: a SET inside the
+        # adapter's implicit transaction would be undone by the rollback that ends it.
+        dbapi_connection.run_async(
+            lambda raw: raw.execute("SET default_transaction_read_only = on")
+        )

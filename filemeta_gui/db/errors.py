@@ -26,6 +26,7 @@ _NO_DATABASE = "3D000"
 _CONNECTION_CLASS = "08"
 _SHUTDOWN = {"57P01", "57P02", "57P03"}  # admin_shutdown, crash_shutdown, cannot_connect_now
 _INTEGRITY_CLASS = "23"
+_DISK_FULL = "53100"
 _INSUFFICIENT_PRIVILEGE = "42501"
 _READ_ONLY_TRANSACTION = "25006"
 
@@ -64,6 +65,11 @@ def translate_error(error: BaseException, target: str = "the database") -> FileM
     if state in _AUTH_FAILED:
         return DatabaseUnavailableError(
             f"Could not log in to {target}: wrong user name or password ({text})."
+        )
+    if state == _DISK_FULL:
+        return DatabaseUnavailableError(
+            f"The server's disk is full: {target} cannot store more ({text}). "
+            "Nothing was half-written; free space on the server and try again."
         )
     if state == _NO_DATABASE:
         return DatabaseUnavailableError(

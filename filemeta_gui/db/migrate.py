@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from filemeta_gui.db.engine import Database
+from filemeta_gui.db.engine import SQLITE_NO_TRANSACTION, Database
 from filemeta_gui.db.errors import translate_error
 from filemeta_gui.domain.errors import (
     FileMetaError,
@@ -93,11 +93,29 @@ def _too_new(state: SchemaState) -> SchemaTooNewError:
     )
 
 
-async def upgrade_on_open(database: Database) -> SchemaState:
-    """Bring the schema to head, backing a SQLite file up first; refuse newer schemas."""
+def read_only_message(state: SchemaState) -> str:
+    """Why a library with a newer schema is open read-only, and what would lift it."""
+    return (
+        f"This library was upgraded by a newer FileMeta (schema {state.current}); this "
+        f"version knows schema {state.head} at most, so it is open read-only. Install a "
+        f"FileMeta that knows schema {state.current} to make changes."
+    )
+
+
+async def upgrade_on_open(database: Database, *, allow_newer_schema: bool = False) -> SchemaState:
+    """Bring the schema to head, backing a SQLite file up first.
+
+    A schema newer than this code knows is refused (``SchemaTooNewError``), or with
+    ``allow_newer_schema`` left alone and the database put in read-only mode: an older
+    client can still browse what a newer one wrote, but must not write rows the newer
+    schema may expect in another shape.
+    """
     state = await schema_state(database)
     if not state.known:
-        raise _too_new(state)
+        if not allow_newer_schema:
+            raise _too_new(state)
+        await database.enter_read_only(read_only_message(state))
+        return state
     if state.up_to_date:
         return state
     if database.is_sqlite and state.current is not None:
@@ -117,7 +135,9 @@ async def backup_sqlite(database: Database) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = source.with_name(f"{source.name}.{stamp}.bak")
     async with database.engine.connect() as connection:
-        await connection.exec_driver_sql(f"VACUUM INTO '{_sql_literal(str(target))}'")
+        # VACUUM refuses to run inside a transaction, which every connection otherwise opens.
+        plain = await connection.execution_options(**SQLITE_NO_TRANSACTION)
+        await plain.exec_driver_sql(f"VACUUM INTO '{_sql_literal(str(target))}'")
     return target
 
 

@@ -16,6 +16,13 @@ through an index (migration 0002):
 file_path index; a leading wildcard is narrowed through FTS), ``LIKE`` over the trigram
 index on PostgreSQL.
 
+``open_nodes`` (SQLite, from ``repositories.search_plan``): only the conditions of those
+nodes may use an index; every other column is written ``+column``, so SQLite walks the
+sort index and tests them entry by entry (inside the index where the sort indexes of
+migration 0005 carry the column; words and tags against a set of ids built once) instead
+of reading a big filter range and sorting it. Without it, every condition may use its
+index; the rows selected are the same either way.
+
 Every leaf is two-valued (never NULL), so ``NOT`` of any condition is its exact complement:
 the only nullable column searched, ``hash_value``, is guarded with ``IS NOT NULL``.
 """
@@ -47,6 +54,7 @@ from filemeta_gui.domain.query import (
     TypeFilter,
     parse,
 )
+from filemeta_gui.repositories.sqlite_hints import unindexed
 
 LIKE_ESCAPE = "\\"
 FTS_MIN_CHARS = 3
@@ -57,7 +65,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ``files`` is a rowid table (its UUID key is not an INTEGER PRIMARY KEY); files_fts is
 # keyed on that implicit rowid. Bound to the table so "files" joins the FROM list.
 _FILES_ROWID = sa.column("rowid", sa.Integer, _selectable=File.__table__)
-_FTS = sa.table("files_fts", sa.column("rowid", sa.Integer))
+FTS_TABLE = sa.table("files_fts", sa.column("rowid", sa.Integer))
 
 
 def search_condition(
@@ -68,7 +76,12 @@ def search_condition(
 
 
 def compile_query(
-    node: Node, backend: Backend | str, *, tz: tzinfo | None = None
+    node: Node,
+    backend: Backend | str,
+    *,
+    tz: tzinfo | None = None,
+    open_nodes: frozenset[int] | None = None,
+    row_tests: frozenset[int] = frozenset(),
 ) -> ColumnElement[bool]:
     """A condition on ``File`` selecting exactly the files ``node`` describes.
 
@@ -77,8 +90,14 @@ def compile_query(
         backend: the dialect the condition will run on.
         tz: the time zone ``modified:`` dates are read in; None for the machine's local
             time (what a person typing a date means).
+        open_nodes: on SQLite, ``id()`` of the nodes whose conditions may use an index
+            (None: all of them). The rows selected are the same either way.
+        row_tests: on SQLite, ``id()`` of tag filters to test per row (a correlated
+            ``EXISTS``) rather than against the set of tagged ids.
     """
-    return _Compiler(Backend(backend), tz).compile(node)
+    compiler = _Compiler(Backend(backend), tz, open_nodes)
+    compiler.row_tests = row_tests if compiler.sqlite else frozenset()
+    return compiler.compile(node)
 
 
 def escape_like(text: str) -> str:
@@ -108,53 +127,65 @@ def fts_phrase(text: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, backend: Backend, tz: tzinfo | None) -> None:
+    def __init__(self, backend: Backend, tz: tzinfo | None, open_nodes: frozenset[int] | None):
         self.sqlite = backend is Backend.SQLITE
         self.tz = tz
+        self.open_nodes = open_nodes if self.sqlite else None
+        self.row_tests: frozenset[int] = frozenset()
 
     def compile(self, node: Node) -> ColumnElement[bool]:
         match node:
             case MatchAll():
                 return sa.true()
             case Term(text):
-                return self.term(text)
+                return self.term(text, self._open(node))
             case And(items):
                 return self.conjunction(items)
             case Or(items):
-                return self.disjunction(items)
+                return self.disjunction(node, items)
             case Not(item):
                 return sa.not_(self.compile(item))
             case TagFilter(name):
-                return _tagged(name)
+                if id(node) in self.row_tests:
+                    return _tagged_here(name)
+                return _tagged(name, self._open(node))
             case TypeFilter():
                 return self.content_type(node)
             case ExtFilter(extensions):
-                return File.extension.in_(extensions)
+                return self._column(node, File.extension).in_(_stored_extensions(extensions))
             case SizeFilter(minimum, maximum):
-                return _between(File.file_size, minimum, maximum)
+                return _between(self._column(node, File.file_size), minimum, maximum)
             case ModifiedFilter(start, end):
-                return self.modified(start, end)
+                return self.modified(node, start, end)
             case HashFilter(prefix):
-                return self.hash_prefix(prefix)
+                return self.hash_prefix(node, prefix)
             case PathFilter(glob):
-                return self.path(glob)
+                return self.path(glob, self._open(node))
         raise TypeError(f"not a query node: {node!r}")
+
+    def _open(self, node: Node) -> bool:
+        """May the condition of ``node`` be answered through an index?"""
+        return self.open_nodes is None or id(node) in self.open_nodes
+
+    def _column(self, node: Node, column: Any) -> Any:
+        return column if self._open(node) else unindexed(column)
 
     # --- text -------------------------------------------------------------------------------
 
-    def term(self, text: str) -> ColumnElement[bool]:
+    def term(self, text: str, indexed: bool = True) -> ColumnElement[bool]:
         if self.sqlite and len(text) >= FTS_MIN_CHARS:
-            return _fts_match(fts_phrase(text))
+            return _fts_match(fts_phrase(text), indexed)
         pattern = f"%{escape_like(text)}%"
         return sa.or_(self._like(File.filename, pattern), self._like(File.file_path, pattern))
 
-    def path(self, glob: str) -> ColumnElement[bool]:
+    def path(self, glob: str, indexed: bool = True) -> ColumnElement[bool]:
         # Case-sensitive, as paths are: /data/Photos and /data/photos are two folders.
         if not self.sqlite:
             return File.file_path.like(glob_to_like(glob), escape=LIKE_ESCAPE)
         # GLOB is SQLite's case-sensitive LIKE; a literal start (a folder listing) is read
         # as a range of the unique index on file_path.
-        condition = File.file_path.bool_op("GLOB")(sqlite_glob(glob))
+        path = File.file_path if indexed else unindexed(File.file_path)
+        condition = path.bool_op("GLOB")(sqlite_glob(glob))
         if glob[:1] not in ("*", "?"):
             return condition
         # A leading wildcard defeats that index, but literal runs can narrow the rows
@@ -163,7 +194,7 @@ class _Compiler:
         if not runs:
             return condition
         expression = " AND ".join(f"file_path : {fts_phrase(run)}" for run in runs)
-        return sa.and_(_fts_match(expression), condition)
+        return sa.and_(_fts_match(expression, indexed), condition)
 
     def _like(self, column: QueryableAttribute[Any], pattern: str) -> ColumnElement[bool]:
         # Words ignore case. SQLite's LIKE already does (for ASCII); PostgreSQL needs ILIKE.
@@ -179,10 +210,12 @@ class _Compiler:
         wanted: list[str] = []
         excluded: list[tuple[Node, str]] = []
         rest: list[Node] = []
+        indexed = False
         for item in items:
-            if expression := _fts_expression(item):
+            if expression := fts_expression(item):
                 wanted.append(expression)
-            elif isinstance(item, Not) and (expression := _fts_expression(item.item)):
+                indexed = indexed or self._open(item)
+            elif isinstance(item, Not) and (expression := fts_expression(item.item)):
                 excluded.append((item, expression))
             else:
                 rest.append(item)
@@ -191,35 +224,36 @@ class _Compiler:
         expression = " AND ".join(wanted)
         for _, subtracted in excluded:
             expression = f"({expression}) NOT {subtracted}"
-        return sa.and_(_fts_match(expression), *(self.compile(item) for item in rest))
+        # The words of a group are asked as one MATCH: indexed if any of them may be.
+        return sa.and_(_fts_match(expression, indexed), *(self.compile(item) for item in rest))
 
-    def disjunction(self, items: tuple[Node, ...]) -> ColumnElement[bool]:
-        merged = [e for e in map(_fts_expression, items) if e] if self.sqlite else []
-        conditions = [
-            self.compile(item) for item in items if not (merged and _fts_expression(item))
-        ]
+    def disjunction(self, node: Node, items: tuple[Node, ...]) -> ColumnElement[bool]:
+        merged = [e for e in map(fts_expression, items) if e] if self.sqlite else []
+        conditions = [self.compile(item) for item in items if not (merged and fts_expression(item))]
         if merged:
-            conditions.insert(0, _fts_match(" OR ".join(merged)))
+            conditions.insert(0, _fts_match(" OR ".join(merged), self._open(node)))
         return sa.or_(*conditions)
 
     # --- filters ----------------------------------------------------------------------------
 
     def content_type(self, node: TypeFilter) -> ColumnElement[bool]:
+        column = self._column(node, File.content_type)
         if not node.prefixes:
-            return File.content_type == node.value
-        return sa.or_(*(self._prefix(File.content_type, p) for p in node.prefixes))
+            return column == node.value
+        return sa.or_(*(self._prefix(column, p) for p in node.prefixes))
 
-    def hash_prefix(self, prefix: str) -> ColumnElement[bool]:
+    def hash_prefix(self, node: Node, prefix: str) -> ColumnElement[bool]:
+        column = self._column(node, File.hash_value)
         exact = len(prefix) == 64
-        match = File.hash_value == prefix if exact else self._prefix(File.hash_value, prefix)
+        match = column == prefix if exact else self._prefix(column, prefix)
         return sa.and_(File.hash_value.is_not(None), match)
 
-    def modified(self, start: date | None, end: date | None) -> ColumnElement[bool]:
+    def modified(self, node: Node, start: date | None, end: date | None) -> ColumnElement[bool]:
         low = None if start is None else self._day_ns(start)
         high = None if end is None else self._day_ns(end) - 1
-        return _between(File.mtime_ns, low, high)
+        return _between(self._column(node, File.mtime_ns), low, high)
 
-    def _prefix(self, column: QueryableAttribute[Any], prefix: str) -> ColumnElement[bool]:
+    def _prefix(self, column: Any, prefix: str) -> ColumnElement[bool]:
         if self.sqlite:
             # SQLite's LIKE is case-insensitive and so never uses a (BINARY) index; the
             # equivalent range does. Values here (MIME types, hex) are stored lower case.
@@ -235,12 +269,12 @@ class _Compiler:
         return min(max(nanoseconds, _INT64[0]), _INT64[1])
 
 
-def _fts_expression(node: Node) -> str | None:
+def fts_expression(node: Node) -> str | None:
     """``node`` as an FTS5 query when it is made only of terms FTS5 can answer."""
     if isinstance(node, Term):
         return fts_phrase(node.text) if len(node.text) >= FTS_MIN_CHARS else None
     if isinstance(node, And | Or):
-        parts = [_fts_expression(item) for item in node.items]
+        parts = [fts_expression(item) for item in node.items]
         if not all(parts):
             return None
         joiner = " AND " if isinstance(node, And) else " OR "
@@ -248,11 +282,17 @@ def _fts_expression(node: Node) -> str | None:
     return None
 
 
-def _fts_match(expression: str) -> ColumnElement[bool]:
-    matching = sa.select(_FTS.c.rowid).where(
-        sa.literal_column("files_fts").bool_op("MATCH")(sa.literal(expression))
-    )
-    return _FILES_ROWID.in_(matching)
+def fts_match_clause(expression: str) -> ColumnElement[bool]:
+    """``files_fts MATCH :expression`` (a condition on ``FTS_TABLE``)."""
+    return sa.literal_column("files_fts").bool_op("MATCH")(sa.literal(expression))
+
+
+def _fts_match(expression: str, indexed: bool = True) -> ColumnElement[bool]:
+    matching = sa.select(FTS_TABLE.c.rowid).where(fts_match_clause(expression))
+    # Not indexed: SQLite builds the set of matching rowids once and tests each row of the
+    # walked sort index against it (the rowid is in every index entry: no table read).
+    rowid = _FILES_ROWID if indexed else unindexed(_FILES_ROWID)
+    return rowid.in_(matching)
 
 
 def _literal_runs(glob: str) -> list[str]:
@@ -268,21 +308,42 @@ def _literal_runs(glob: str) -> list[str]:
     return [run for run in runs if run]
 
 
-def _tagged(name: str) -> ColumnElement[bool]:
-    """Files tagged ``name`` (any case) or any tag below it in the tag tree."""
+def tag_tree(name: str) -> sa.Select[Any]:
+    """Ids of the tag ``name`` (any case) and of every tag below it in the tag tree."""
     roots = sa.select(Tag.id).where(sa.func.lower(Tag.name) == sa.func.lower(sa.literal(name)))
     # nesting=True keeps each WITH inside its own subquery, so several tag: filters can
     # appear in one statement; UNION (not UNION ALL) ends the recursion even if the parent
     # links ever form a cycle.
     tree = roots.cte("tag_tree", recursive=True, nesting=True)
     tree = tree.union(sa.select(Tag.id).where(Tag.parent_id == tree.c.id))
-    tagged = sa.select(FileTag.file_id).where(FileTag.tag_id.in_(sa.select(tree.c.id)))
-    return File.id.in_(tagged)
+    return sa.select(tree.c.id)
 
 
-def _between(
-    column: QueryableAttribute[int], low: int | None, high: int | None
-) -> ColumnElement[bool]:
+def _tagged(name: str, indexed: bool = True) -> ColumnElement[bool]:
+    """Files tagged ``name`` or below it, as a set of ids (read through ``file_tags``).
+
+    Not indexed: SQLite builds the id set once and tests each entry of the walked sort
+    index against it (the id is in every entry: no table read).
+    """
+    tagged = sa.select(FileTag.file_id).where(FileTag.tag_id.in_(tag_tree(name)))
+    return (File.id if indexed else unindexed(File.id)).in_(tagged)
+
+
+def _tagged_here(name: str) -> ColumnElement[bool]:
+    """The same files, asked per row: one probe of ``file_tags`` by ``file_id`` (the tag
+    list tested as ``+tag_id``: otherwise SQLite seeks once per tag of the tree)."""
+    link = sa.select(FileTag.file_id).where(
+        FileTag.file_id == File.id, unindexed(FileTag.tag_id).in_(tag_tree(name))
+    )
+    return link.exists()
+
+
+def _stored_extensions(extensions: tuple[str, ...]) -> list[str]:
+    """``ext:jpg`` as stored: the indexer keeps the dot (``.jpg``); older rows may not."""
+    return [form for ext in extensions for form in (f".{ext}", ext)]
+
+
+def _between(column: Any, low: int | None, high: int | None) -> ColumnElement[bool]:
     conditions = []
     if low is not None:
         conditions.append(column >= min(max(low, _INT64[0]), _INT64[1]))

@@ -14,7 +14,6 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Uuid,
-    and_,
     delete,
     func,
     literal,
@@ -172,12 +171,30 @@ class TagRepository(BaseRepository[Tag]):
         return removed
 
     async def counts(self) -> list[tuple[Tag, int]]:
-        """Every tag with the number of files (not in the bin) carrying it, by name."""
+        """Every tag with the number of files (not in the bin) carrying it, by name.
+
+        The links are counted in ``file_tags``' (tag_id, file_id) index alone, less the
+        links of the few files in the bin (``ix_files_in_bin``): joining every link to its
+        file to look at ``deleted_at`` took 1-1.7 s at 1M files and 550k links.
+        """
+        linked = (
+            select(FileTag.tag_id, func.count().label("links"))
+            .group_by(FileTag.tag_id)
+            .subquery("linked")
+        )
+        # From the binned files to their links (an IN list, so SQLite starts there too).
+        in_bin = select(File.id).where(File.deleted_at.is_not(None))
+        binned = (
+            select(FileTag.tag_id, func.count().label("links"))
+            .where(FileTag.file_id.in_(in_bin))
+            .group_by(FileTag.tag_id)
+            .subquery("binned")
+        )
+        live_links = func.coalesce(linked.c.links, 0) - func.coalesce(binned.c.links, 0)
         query = (
-            select(Tag, func.count(File.id))
-            .outerjoin(FileTag, FileTag.tag_id == Tag.id)
-            .outerjoin(File, and_(File.id == FileTag.file_id, File.deleted_at.is_(None)))
-            .group_by(Tag.id)
+            select(Tag, live_links)
+            .outerjoin(linked, linked.c.tag_id == Tag.id)
+            .outerjoin(binned, binned.c.tag_id == Tag.id)
             .order_by(Tag.name)
         )
         return [(tag, int(n)) for tag, n in (await self.session.execute(query))]

@@ -26,6 +26,7 @@ from filemeta_gui.db.search_index import (
     suspend_search_index,
 )
 from filemeta_gui.repositories.query_sql import search_condition
+from tests.support.backends import only_postgresql, only_sqlite
 
 
 def _row(path: str) -> dict[str, Any]:
@@ -100,9 +101,8 @@ async def test_migration_cycle_empty_head_base_head(empty_db_url: str, backend: 
         await database.dispose()
 
 
+@only_postgresql
 async def test_downgrade_leaves_pg_trgm_that_others_use(empty_db_url: str, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
     database = await Database.open(empty_db_url)
     try:
         async with database.session() as session:
@@ -164,9 +164,8 @@ async def test_bulk_load_with_the_index_suspended(database: Database) -> None:
         await check_search_index(session)
 
 
+@only_sqlite
 async def test_check_reports_an_index_out_of_step(database: Database) -> None:
-    if not database.is_sqlite:
-        pytest.skip("PostgreSQL maintains its indexes itself; only SQLite's can drift")
     await _insert(database, "/drift/before.txt")
     async with database.session() as session:
         await suspend_search_index(session)
@@ -183,13 +182,12 @@ async def test_check_reports_an_index_out_of_step(database: Database) -> None:
             await check_search_index(session)
 
 
+@only_sqlite
 async def test_sqlite_index_survives_vacuum(database: Database) -> None:
     """files_fts is keyed on the implicit rowid of files, which SQLite documents VACUUM *may*
     renumber (files has no INTEGER PRIMARY KEY). It does not in the SQLite we ship with;
     this test says so loudly if that ever changes (then VACUUM must be followed by a rebuild).
     """
-    if not database.is_sqlite:
-        pytest.skip("SQLite only")
     await _insert(database, *(f"/vac/file-{n:03d}.txt" for n in range(300)))
     async with database.session() as session:
         await session.execute(sa.delete(File).where(File.file_path.like("/vac/file-%0.txt")))

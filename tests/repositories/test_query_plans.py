@@ -7,7 +7,6 @@ import re
 import uuid
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File
 from filemeta_gui.repositories.query_sql import search_condition
+from tests.support.backends import only_postgresql, only_sqlite
 
 WORDS = ("holiday", "invoice", "report", "track", "screenshot", "IMG")
 FOLDERS = ("photos", "music", "docs", "src")
@@ -64,9 +64,8 @@ async def _load(database: Database) -> None:
             await session.execute(sa.text("ANALYZE files"))
 
 
+@only_sqlite
 async def test_sqlite_words_of_three_or_more_characters_use_fts(database: Database) -> None:
-    if not database.is_sqlite:
-        pytest.skip("SQLite only")
     await _load(database)
     async with database.engine.connect() as connection:
         for query in ("holiday", "holiday 4f", '"voice_"', "path:*/docs/*holiday*", "a OR bcd"):
@@ -82,9 +81,8 @@ async def test_sqlite_words_of_three_or_more_characters_use_fts(database: Databa
         assert "files_fts" not in await _plan(connection, "4f", database)
 
 
+@only_postgresql
 async def test_postgresql_words_and_paths_use_trigram_indexes(database: Database) -> None:
-    if database.is_sqlite:
-        pytest.skip("PostgreSQL only")
     await _load(database)
     async with database.engine.connect() as connection:
         # A few thousand rows are too few for the planner to prefer any index on its own;
@@ -93,6 +91,10 @@ async def test_postgresql_words_and_paths_use_trigram_indexes(database: Database
         plan = await _plan(connection, "holiday_4f", database)
         assert '"Index Name": "ix_files_trgm_filename"' in plan, plan
         assert '"Index Name": "ix_files_trgm_path"' in plan, plan
+        # The Folder sort index (migration 0005) covers ``SELECT id ... WHERE file_path``,
+        # and on 3,000 rows a full scan of it looks cheaper than the trigram index: out of
+        # the way for this question (DDL is transactional; nothing here is committed).
+        await connection.exec_driver_sql("DROP INDEX ix_files_sort_file_path")
         plan = await _plan(connection, "path:/home/me/docs/*/holiday*", database)
         assert '"Index Name": "ix_files_trgm_path"' in plan, plan
         plan = await _plan(connection, "HOLIDAY -invoice", database)

@@ -1,0 +1,177 @@
+"""Browsing and searching the library: keyset pages of domain records."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filemeta_gui.db.engine import Database
+from filemeta_gui.db.models import File, Folder
+from filemeta_gui.db.query_context import operation
+from filemeta_gui.domain.enums import AccessType, SortColumn
+from filemeta_gui.domain.errors import NotFoundError
+from filemeta_gui.domain.query import parse
+from filemeta_gui.domain.records import FileRecord, Page, PageRequest
+from filemeta_gui.repositories.convert import file_record
+from filemeta_gui.repositories.files import FileRepository, live
+from filemeta_gui.repositories.permissions import PermissionRepository
+from filemeta_gui.repositories.query_sql import compile_query, search_condition
+from filemeta_gui.repositories.search_plan import PagePlan, plan_page
+from filemeta_gui.services.access import AccessPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStats:
+    files: int
+    bytes: int
+    folders: int
+
+
+class LibraryService:
+    def __init__(self, database: Database, policy: AccessPolicy) -> None:
+        self.database = database
+        self.policy = policy
+
+    def condition(self, query: str) -> ColumnElement[bool] | None:
+        """The SQL condition for ``query`` and the viewer's rights (QuerySyntaxError if bad)."""
+        parts = [c for c in (self._query(query), self.policy.visible()) if c is not None]
+        return and_(*parts) if parts else None
+
+    @operation("library.page")
+    async def page(self, query: str, request: PageRequest) -> Page:
+        where = self.condition(query)
+        if self.policy.sees_nothing:  # identity.problem says why, in plain words
+            return Page(rows=(), next_after=None)
+        async with self.database.session() as session:
+            plan = PagePlan()
+            if query.strip():
+                where, plan = await self._planned_condition(session, query, request.sort)
+            rows, next_after = await FileRepository(session).page(
+                request, where=where, bounded_walk=plan.bounded_walk, seek=plan.seek
+            )
+            records = await self._records(session, rows)
+        return Page(rows=tuple(records), next_after=next_after)
+
+    @operation("library.anchors")
+    async def anchors(
+        self, query: str, sort: SortColumn, descending: bool, every: int
+    ) -> list[tuple[object, uuid.UUID]]:
+        """Keyset cursors of every ``every``-th row of ``query`` in this order (see page()).
+
+        ``anchors[k]`` ends block ``k`` of ``every`` rows: block ``k + 1`` is
+        ``PageRequest(sort, descending, limit=every, after=anchors[k])``, so a view can
+        show rows at any depth with one keyset query. Same rights as :meth:`page`.
+        """
+        where = self.condition(query)
+        if self.policy.sees_nothing:
+            return []
+        async with self.database.session() as session:
+            return await FileRepository(session).anchors(sort, descending, every, where=where)
+
+    @operation("library.count")
+    async def count(self, query: str = "") -> int:
+        where = self.condition(query)
+        if self.policy.sees_nothing:
+            return 0
+        statement = select(func.count()).select_from(File).where(live())
+        if where is not None:
+            statement = statement.where(where)
+        async with self.database.session() as session:
+            return int(await session.scalar(statement) or 0)
+
+    @operation("library.get")
+    async def get(self, file_id: uuid.UUID) -> FileRecord:
+        records = await self.get_many([file_id])
+        if not records:
+            raise NotFoundError("That file is no longer in the library.")
+        return records[0]
+
+    @operation("library.get_many")
+    async def get_many(self, file_ids: Iterable[uuid.UUID]) -> list[FileRecord]:
+        ids = list(dict.fromkeys(file_ids))
+        if self.policy.sees_nothing:
+            return []
+        statement = select(File).where(File.id.in_(ids))
+        visible = self.policy.visible()
+        if visible is not None:
+            statement = statement.where(visible)
+        async with self.database.session() as session:
+            rows = list((await session.scalars(statement)).all())
+            records = await self._records(session, rows)
+        by_id = {r.id: r for r in records}
+        return [by_id[i] for i in ids if i in by_id]
+
+    @operation("library.find_by_paths")
+    async def find_by_paths(self, paths: Iterable[str]) -> dict[str, FileRecord]:
+        """Live files at these stored paths (those the user may see), keyed by path."""
+        wanted = list(dict.fromkeys(paths))
+        found: dict[str, FileRecord] = {}
+        if self.policy.sees_nothing:
+            return found
+        visible = self.policy.visible()
+        async with self.database.session() as session:
+            for start in range(0, len(wanted), 500):
+                statement = select(File).where(
+                    File.file_path.in_(wanted[start : start + 500]), live()
+                )
+                if visible is not None:
+                    statement = statement.where(visible)
+                rows = list((await session.scalars(statement)).all())
+                found.update((r.file_path, r) for r in await self._records(session, rows))
+        return found
+
+    @operation("library.remove")
+    async def remove(self, file_ids: Sequence[uuid.UUID]) -> int:
+        """Soft-delete files from the library (the files on disk are untouched)."""
+        async with self.database.session(write=True) as session:
+            await self.policy.require(session, file_ids, AccessType.DELETE, "remove")
+            return await FileRepository(session).soft_delete(file_ids)
+
+    @operation("library.restore")
+    async def restore(self, file_ids: Sequence[uuid.UUID]) -> int:
+        async with self.database.session(write=True) as session:
+            await self.policy.require(session, file_ids, AccessType.DELETE, "restore")
+            return await FileRepository(session).restore(file_ids)
+
+    @operation("library.stats")
+    async def stats(self) -> LibraryStats:
+        if self.policy.sees_nothing:
+            return LibraryStats(files=0, bytes=0, folders=0)
+        statement = select(func.count(), func.coalesce(func.sum(File.file_size), 0)).where(live())
+        visible = self.policy.visible()
+        if visible is not None:
+            statement = statement.where(visible)
+        async with self.database.session() as session:
+            files, size = (await session.execute(statement)).one()
+            folders = await session.scalar(select(func.count()).select_from(Folder))
+        return LibraryStats(files=int(files), bytes=int(size), folders=int(folders or 0))
+
+    def _query(self, query: str) -> ColumnElement[bool] | None:
+        return search_condition(query, self.database.backend) if query.strip() else None
+
+    async def _planned_condition(
+        self, session: AsyncSession, query: str, sort: SortColumn
+    ) -> tuple[ColumnElement[bool], PagePlan]:
+        """:meth:`condition`, compiled for one page: on SQLite the filters that may use an
+        index are chosen by counting (``repositories.search_plan``)."""
+        node = parse(query)
+        backend = self.database.backend
+        plan = await plan_page(session, node, sort, backend)
+        condition = compile_query(
+            node, backend, open_nodes=plan.open_nodes, row_tests=plan.row_tests
+        )
+        parts = [condition, self.policy.visible()]
+        return and_(*(part for part in parts if part is not None)), plan
+
+    async def _records(self, session: AsyncSession, rows: list[File]) -> list[FileRecord]:
+        ids = [row.id for row in rows]
+        tags = await FileRepository(session).tag_names(ids)
+        levels: dict[uuid.UUID, AccessType] = {}
+        user = self.policy.identity.user
+        if user is not None and not self.policy.is_admin and ids:
+            levels = await PermissionRepository(session).levels(user.id, ids)
+        return [file_record(row, tags.get(row.id, ()), levels.get(row.id)) for row in rows]

@@ -1,0 +1,99 @@
+"""Big loads suspend the search index and always leave it complete and in place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filemeta_gui.db.engine import Database
+from filemeta_gui.db.search_index import (
+    check_search_index,
+    search_index_suspended,
+    suspend_search_index,
+)
+from filemeta_gui.domain.scan import ScanOptions, ScanPhase
+from filemeta_gui.services.indexer.bulk import drop_secondary_indexes, missing_secondary_indexes
+from filemeta_gui.services.indexer.hooks import ScanHooks
+from filemeta_gui.services.indexer.scanner import FolderScanner
+from tests.services.indexer.conftest import register, rows, run_scan, write
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "bulk"
+    for index in range(120):
+        write(root / f"part{index % 3}" / f"needle-{index:03d}.txt", os.urandom(20 + index))
+    return root
+
+
+async def index_state(database: Database) -> bool:
+    """True while the bulk load has the indexes dropped."""
+    async with database.session() as session:
+        missing = await missing_secondary_indexes(session)
+        suspended = await search_index_suspended(session)
+    return bool(missing) or suspended
+
+
+async def assert_index_complete(database: Database) -> None:
+    async with database.session() as session:
+        assert not await search_index_suspended(session)
+        assert await missing_secondary_indexes(session) == []
+        await check_search_index(session)  # SQLite: the FTS rows agree with ``files``
+
+
+async def test_big_load_suspends_then_rebuilds_the_index(database: Database, folder: Path) -> None:
+    folder_id = await register(database, folder)
+    states: list[bool] = []
+
+    async def watch(session: AsyncSession, _number: int) -> None:
+        states.append(bool(await missing_secondary_indexes(session)))
+
+    run = await run_scan(
+        database, folder_id, ScanOptions(batch_size=30), ScanHooks(in_write=watch),
+        bulk_min_rows=40,
+    )  # fmt: skip
+
+    assert run.last.new == 120
+    assert True in states  # later batches were written without the index
+    await assert_index_complete(database)
+
+
+async def test_small_scans_keep_the_index(database: Database, folder: Path) -> None:
+    folder_id = await register(database, folder)
+    states: list[bool] = []
+
+    async def watch(session: AsyncSession, _number: int) -> None:
+        states.append(await search_index_suspended(session))
+
+    await run_scan(database, folder_id, hooks=ScanHooks(in_write=watch), bulk_min_rows=1_000)
+
+    assert states and not any(states)
+    await assert_index_complete(database)
+
+
+async def test_cancelled_bulk_load_puts_the_index_back(database: Database, folder: Path) -> None:
+    folder_id = await register(database, folder)
+    scanner = FolderScanner(database, folder_id, ScanOptions(batch_size=20), bulk_min_rows=10)
+    async for event in scanner.progress():
+        if event.phase is ScanPhase.WALKING and event.seen >= 40:
+            assert await index_state(database)  # suspended right now
+            scanner.cancel()
+
+    assert 40 <= len(await rows(database)) < 120
+    await assert_index_complete(database)
+
+
+async def test_a_scan_repairs_an_index_left_suspended(database: Database, folder: Path) -> None:
+    folder_id = await register(database, folder)
+    await run_scan(database, folder_id)
+    async with database.session(write=True) as session:
+        await suspend_search_index(session)  # what a scan killed with the process leaves
+        await drop_secondary_indexes(session)
+    assert await index_state(database)
+
+    await run_scan(database, folder_id)
+
+    await assert_index_complete(database)
