@@ -1,0 +1,101 @@
+"""Searching: results follow typing (debounced), bad syntax gets a hint, never a dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from filemeta_gui.ui.models.sidebar_model import SidebarKind
+from tests.ui.conftest import wait_idle, wait_scanned
+
+
+def names(window: Any) -> set[str]:
+    return {window.model.record(row).filename for row in range(window.model.rowCount())}
+
+
+def type_query(qtbot: QtBot, window: Any, text: str) -> None:
+    edit = window.search.edit
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+    wait_idle(qtbot, window)
+
+
+def test_typing_a_query_shows_only_matches(window: Any, qtbot: QtBot, sample_tree: Path) -> None:
+    wait_scanned(qtbot, window, sample_tree)
+
+    type_query(qtbot, window, "beach")
+    assert names(window) == {"beach_sunset.jpg", "beach_sunset_copy.jpg"}
+    assert "2 files match" in window.count_label.text()
+
+    type_query(qtbot, window, "type:image -copy")
+    assert names(window) == {
+        "beach_sunset.jpg",
+        "mountain_lake.jpg",
+        "city_night.png",
+        "forest_path.jpg",
+    }
+
+    type_query(qtbot, window, "type:text OR type:application/pdf")
+    assert names(window) == {"meeting_notes.txt", "todo.md", "pancakes.txt", "report_2024.pdf"}
+
+
+def test_typing_fast_runs_one_query_after_the_pause(
+    window: Any, qtbot: QtBot, sample_tree: Path
+) -> None:
+    wait_scanned(qtbot, window, sample_tree)
+    applied: list[str] = []
+    window.model.query_applied.connect(applied.append)
+
+    type_query(qtbot, window, "mountain")
+    assert applied == ["mountain"], "keystrokes within the debounce make one query"
+    assert names(window) == {"mountain_lake.jpg"}
+
+
+def test_a_malformed_query_shows_a_hint_and_keeps_the_rows(
+    window: Any, qtbot: QtBot, sample_tree: Path
+) -> None:
+    wait_scanned(qtbot, window, sample_tree)
+    type_query(qtbot, window, "beach")
+    type_query(qtbot, window, "beach (sunset")
+
+    assert window.search.hint.isVisible()
+    assert window.search.hint.text()
+    assert window.search.edit.property("invalid") is True
+    assert names(window) == {"beach_sunset.jpg", "beach_sunset_copy.jpg"}
+
+    type_query(qtbot, window, "beach sunset")
+    assert not window.search.hint.isVisible()
+
+
+def test_no_match_shows_a_friendly_screen(window: Any, qtbot: QtBot, sample_tree: Path) -> None:
+    wait_scanned(qtbot, window, sample_tree)
+    type_query(qtbot, window, "zebra")
+    assert window.ui.page == "empty"
+    assert window.ui.empty.mode == "no-match"
+
+    qtbot.mouseClick(window.ui.empty.button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert window.search.text == ""
+    assert window.ui.page == "table"
+
+
+def test_clicking_a_folder_in_the_sidebar_lists_its_files(
+    window: Any, qtbot: QtBot, sample_tree: Path
+) -> None:
+    wait_scanned(qtbot, window, sample_tree)
+    index = window.sidebar_model.find(SidebarKind.FOLDER)
+    window.ui.sidebar.clicked.emit(index)
+    wait_idle(qtbot, window)
+    assert window.search.text.startswith("path:")
+    assert len(names(window)) == window.sidebar_model.folders[0].file_count
+
+
+def test_ctrl_f_focuses_the_search_box(window: Any, qtbot: QtBot) -> None:
+    window.ui.sidebar.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.search.edit.hasFocus)
