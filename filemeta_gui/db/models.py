@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -88,20 +89,44 @@ class User(Base):
     permissions: Mapped[list[Permission]] = relationship(back_populates="user", lazy="raise")
 
 
+SORT_INDEX_COLUMNS = (
+    "filename", "file_path", "file_size", "content_type", "mtime_ns", "upload_time", "hash_value",
+)  # fmt: skip
+_SORT_INDEX_CARRIES = ("content_type", "extension", "deleted_at")
+_IN_BIN = text("deleted_at IS NOT NULL")
+_UNHASHED = text("hash_value IS NULL")
+
+
+def _sort_index(column: str) -> Index:
+    """``(column, id, content_type, extension, deleted_at)``: see migration 0005."""
+    carried = [name for name in _SORT_INDEX_CARRIES if name != column]
+    return Index(f"ix_files_sort_{column}", column, "id", *carried)
+
+
 class File(Base):
     __tablename__ = "files"
     __table_args__ = (
         CheckConstraint("file_size >= 0", name="file_size_non_negative"),
         Index("ix_files_upload_time_content_type", "upload_time", "content_type"),
         Index("ix_files_hash_value", "hash_value"),
-        # Keyset pages: every sortable column paired with the id tie-break.
-        Index("ix_files_filename_id", "filename", "id"),
-        Index("ix_files_file_size_id", "file_size", "id"),
-        Index("ix_files_mtime_ns_id", "mtime_ns", "id"),
-        Index("ix_files_content_type_id", "content_type", "id"),
-        Index("ix_files_folder_id", "folder_id"),
+        # Keyset pages (migration 0005): every sort column with the id tie-break, carrying
+        # the columns of the common filters so they are checked while the index is walked.
+        *(_sort_index(column) for column in SORT_INDEX_COLUMNS),
+        # Per-folder counts and sizes of the sidebar, from the index alone (migration 0005).
+        Index("ix_files_folder_id_live", "folder_id", "deleted_at", "file_size"),
+        # The bin: few rows, found without reading the table (tag counts subtract them).
+        Index("ix_files_in_bin", "id", sqlite_where=_IN_BIN, postgresql_where=_IN_BIN),
+        # Unhashed files in id order: the first part of the hash sort (repositories/keyset).
+        Index(
+            "ix_files_unhashed",
+            "id",
+            "deleted_at",
+            sqlite_where=_UNHASHED,
+            postgresql_where=_UNHASHED,
+        ),
         Index("ix_files_extension", "extension"),
-        Index("ix_files_size_hash", "file_size", "hash_value"),
+        # Duplicate groups (GROUP BY size, hash over live files) from the index alone.
+        Index("ix_files_size_hash", "file_size", "hash_value", "deleted_at"),
         Index("ix_files_owner_id", "owner_id"),
     )
 

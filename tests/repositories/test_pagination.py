@@ -109,3 +109,49 @@ async def test_pages_stay_stable_while_rows_are_added_before_the_cursor(
         second, _ = await files.page(PageRequest(sort=SortColumn.SIZE, limit=10, after=after))
         assert not {f.id for f in first} & {f.id for f in second}
         assert all((f.file_size, f.id) > (first[-1].file_size, first[-1].id) for f in second)
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+@pytest.mark.parametrize("filtered", [False, True], ids=["hops", "numbered"])
+async def test_anchors_end_every_block_of_the_walk(
+    database: Database, descending: bool, filtered: bool
+) -> None:
+    # A condition (any search) numbers the matches; the whole library hops the index.
+    where = File.file_size >= 0 if filtered else None
+    async with database.session() as session:
+        created = await add_files(session, *_rows())
+        files = FileRepository(session)
+        for sort in SortColumn:
+            order = _expected(created, sort, descending)
+            by_id = {f.id: f for f in created}
+            for every in (1, 4, ROWS, ROWS + 5):
+                anchors = await files.anchors(sort, descending, every, where=where)
+                # Rows every-1, 2*every-1, ... as (sort value, id): many share a value
+                # and a third of the hashes are NULL (anchored as '').
+                ends = order[every - 1 :: every]
+                assert anchors == [(sort_value(by_id[i], sort), i) for i in ends], (sort, every)
+                for block, anchor in enumerate(anchors, start=1):
+                    rows, _ = await files.page(
+                        PageRequest(sort=sort, descending=descending, limit=every, after=anchor)
+                    )
+                    start = block * every
+                    assert [f.id for f in rows] == order[start : start + every], (sort, block)
+
+
+async def test_anchors_follow_the_condition_and_skip_the_bin(database: Database) -> None:
+    async with database.session() as session:
+        created = await add_files(session, *_rows())
+        files = FileRepository(session)
+        await files.soft_delete([created[0].id, created[3].id])
+        only_a = File.filename == "a.txt"
+        live_a = [
+            f
+            for f in created
+            if f.filename == "a.txt" and f.id not in {created[0].id, created[3].id}
+        ]
+        order = _expected(live_a, SortColumn.MODIFIED, False)
+        anchors = await files.anchors(SortColumn.MODIFIED, False, 2, where=only_a)
+        assert [file_id for _value, file_id in anchors] == order[1::2]
+        everything = await files.anchors(SortColumn.NAME, False, 1, include_deleted=True)
+        assert len(everything) == ROWS
+        assert await files.anchors(SortColumn.NAME, False, 3, where=File.file_size < 0) == []

@@ -1,0 +1,103 @@
+"""Whatever way a page is read (walk, seek, row tests, walk then scan), the rows are the same.
+
+``LibraryService.page`` lets SQLite pick its way in by counting (``search_plan``); these
+tests page through every result both that way and the plain way (every condition free to
+use its index, no planning) and demand the same rows in the same order, on both backends.
+The thresholds are lowered so that 3,000 rows exercise every way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from filemeta_gui.domain.enums import SortColumn
+from filemeta_gui.domain.query import And, parse
+from filemeta_gui.domain.records import PageRequest
+from filemeta_gui.repositories import FileRepository, keyset, search_plan
+from filemeta_gui.repositories.query_sql import search_condition
+from filemeta_gui.repositories.search_plan import plan_page
+from filemeta_gui.services.container import Services
+from tests.repositories.plan_support import COMMON_TAG, RARE_TAG, RARE_TYPE, load_library
+
+QUERIES = (
+    "type:image", f"type:{RARE_TYPE}", "ext:jpg", f"tag:{COMMON_TAG}", f"tag:{RARE_TAG}",
+    "zanzibar", "img", "vid_0001", "00", "q", "zz", "size:>50000", "size:<300",
+    "modified:<1971", "path:/home/me/trip/1*", "img -zanzibar", "type:video zanzibar",
+    f"tag:{COMMON_TAG} vid", "00 OR zanzibar", "-img",
+)  # fmt: skip
+ORDERS = (
+    (SortColumn.NAME, False), (SortColumn.SIZE, True), (SortColumn.HASH, False),
+    (SortColumn.HASH, True), (SortColumn.FOLDER, True),
+)  # fmt: skip
+PAGE = 400
+
+
+@pytest.fixture
+def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_plan, "PROBE_CAP", 100)
+    monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 300)
+    monkeypatch.setattr(search_plan, "ROW_TEST_MIN", 500)
+    monkeypatch.setattr(keyset, "WALK_WINDOWS", (50, 400))
+
+
+async def _planned(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
+    seen, after = [], None
+    for _ in range(20):
+        request = PageRequest(sort=sort, descending=desc, limit=PAGE, after=after)
+        page = await services.library.page(query, request)
+        seen += [row.id for row in page.rows]
+        if (after := page.next_after) is None:
+            return seen
+    pytest.fail("the cursor never reached the end")
+
+
+async def _plain(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
+    where = search_condition(query, services.database.backend)
+    seen, after = [], None
+    async with services.database.session() as session:
+        for _ in range(20):
+            request = PageRequest(sort=sort, descending=desc, limit=PAGE, after=after)
+            rows, after = await FileRepository(session).page(request, where=where)
+            seen += [row.id for row in rows]
+            if after is None:
+                return seen
+    pytest.fail("the cursor never reached the end")
+
+
+@pytest.mark.usefixtures("small_thresholds")
+@pytest.mark.parametrize("query", QUERIES)
+async def test_planned_pages_are_the_plain_pages(services: Services, query: str) -> None:
+    await load_library(services.database)
+    for sort, desc in ORDERS:
+        expected = await _plain(services, query, sort, desc)
+        assert await _planned(services, query, sort, desc) == expected, (sort, desc)
+
+
+@pytest.mark.usefixtures("small_thresholds")
+async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None:
+    database = services.database
+    if not database.is_sqlite:
+        pytest.skip("SQLite only: PostgreSQL plans with its own statistics")
+    await load_library(database)
+
+    async def plan(query: str, sort: SortColumn = SortColumn.NAME) -> tuple:
+        node = parse(query)
+        async with database.session() as session:
+            chosen = await plan_page(session, node, sort, database.backend)
+        items = node.items if isinstance(node, And) else (node,)
+        opened = [str(item) for item in items if id(item) in (chosen.open_nodes or ())]
+        tested = [str(item) for item in items if id(item) in chosen.row_tests]
+        assert chosen.seek == (bool(opened) and sort is SortColumn.NAME)
+        return opened, tested, chosen.bounded_walk
+
+    # Few matches: through the filter's own index. Many: walk the sort index.
+    assert await plan(f"type:{RARE_TYPE}") == ([f"type:{RARE_TYPE}"], [], False)
+    assert await plan("type:image") == ([], [], False)
+    assert await plan("vid_0001 type:image") == (["vid_0001"], [], False)
+    # ... unless the filter is on the sort column: then it is a range of the walked index.
+    assert await plan("size:>50", SortColumn.SIZE) == ([str(parse("size:>50"))], [], False)
+    # A tag on many files is tested per row; on few, it is the way in.
+    assert await plan(f"tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
+    assert await plan(f"tag:{RARE_TAG}") == ([f"tag:{RARE_TAG}"], [], False)
+    # Words of 1-2 characters have no index: a bounded walk, then a scan.
+    assert await plan("q") == ([], [], True)
