@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from filemeta_gui.cli.parser import Commands
 from filemeta_gui.config import data_dir
 from filemeta_gui.db.engine import Database
-from filemeta_gui.db.migrate import history, run_command, schema_state
+from filemeta_gui.db.migrate import history, run_command, schema_state, upgrade_on_open
 from filemeta_gui.domain.errors import SchemaTooNewError
 
 
@@ -24,44 +26,40 @@ def add_parser(commands: Commands) -> None:
     )
 
 
-async def _open(args: argparse.Namespace) -> Database:
+@asynccontextmanager
+async def _database(args: argparse.Namespace) -> AsyncIterator[Database]:
+    """The library without migrating it: these commands decide what happens to the schema."""
     if not args.db:
         data_dir().mkdir(parents=True, exist_ok=True)
-    return await Database.open(args.db, upgrade=False)
+    database = await Database.open(args.db, upgrade=False)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 async def upgrade(args: argparse.Namespace) -> int:
-    from filemeta_gui.db.migrate import upgrade_on_open
 
-    database = await _open(args)
-    try:
+    async with _database(args) as database:
         state = await upgrade_on_open(database)
-    finally:
-        await database.dispose()
     print(f"{database.name} is at schema {state.current} (head).")
     return 0
 
 
 async def downgrade(args: argparse.Namespace) -> int:
-    database = await _open(args)
-    try:
+    async with _database(args) as database:
         state = await schema_state(database)
         if not state.known:
             raise SchemaTooNewError(f"Schema {state.current} is newer than this FileMeta knows.")
         await run_command(database, "downgrade", args.revision)
         state = await schema_state(database)
-    finally:
-        await database.dispose()
     print(f"{database.name} is at schema {state.current or 'base (empty)'}.")
     return 0
 
 
 async def current(args: argparse.Namespace) -> int:
-    database = await _open(args)
-    try:
+    async with _database(args) as database:
         state = await schema_state(database)
-    finally:
-        await database.dispose()
     note = (
         "up to date"
         if state.up_to_date
