@@ -2,9 +2,9 @@
 
 Scans run one after another from a queue in a single task (key ``"scan"``), each in a
 child process (``FolderService.scan(isolated=True)``): the scan's threads would otherwise
-hold this process's GIL and stall the window for 100+ ms at a time. While one runs, the file list and the sidebar are refreshed at most every
-:data:`REFRESH_INTERVAL_S` seconds, so new rows appear as batches land without the
-window re-querying for every event.
+hold this process's GIL and stall the window for 100+ ms at a time. While one runs, the
+file list and the sidebar are refreshed at most every :data:`REFRESH_INTERVAL_S` seconds,
+so new rows appear as batches land without the window re-querying for every event.
 """
 
 from __future__ import annotations

@@ -150,3 +150,16 @@ def test_console_script_runs_without_qt(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_metrics_prints_prometheus_text(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    code, out, _ = run(capsys, "--db", db_url, "metrics")
+    assert code == 0
+    families = {family.name: family for family in text_string_to_metric_families(out)}
+    assert {"query_duration_seconds", "db_connections_active"} <= set(families)
+    counts = [
+        s.value for s in families["query_duration_seconds"].samples if s.name.endswith("_count")
+    ]
+    assert counts and counts[0] >= 2  # at least the count and the first page it ran

@@ -64,7 +64,10 @@ def scan_in_child(
 
     ``database_url`` must carry the password (``URL.render_as_string(hide_password=False)``).
     """
-    request = ScanRequest(database_url, folder_id, options or ScanOptions(), owner_id)
+    # asyncpg hands out its own UUID subclass; only the standard one may cross the pipe.
+    folder = uuid.UUID(str(folder_id))
+    owner = uuid.UUID(str(owner_id)) if owner_id is not None else None
+    request = ScanRequest(database_url, folder, options or ScanOptions(), owner)
     return ChildScan(request).progress()
 
 
