@@ -18,6 +18,7 @@ from filemeta_gui.repositories.files import sort_column_name
 from filemeta_gui.repositories.query_sql import compile_query
 from filemeta_gui.repositories.search_plan import plan_page
 from tests.repositories.plan_support import load_library, plans_of
+from tests.support.backends import only_sqlite
 
 ORDERS = [(sort, desc) for sort in SortColumn for desc in (False, True)]
 
@@ -98,9 +99,8 @@ async def test_common_filters_are_checked_while_walking_the_sort_index(
             assert _index_used(plan, database, "ix_files_sort_filename"), plan
 
 
+@only_sqlite  # PostgreSQL chooses by its statistics
 async def test_a_rare_type_is_read_through_its_own_index_and_sorted(database: Database) -> None:
-    if not database.is_sqlite:
-        pytest.skip("SQLite: PostgreSQL chooses by its statistics")
     await load_library(database)
     (plan,) = await _filtered_page_plans(database, "type:application/x-rare")
     assert "SEARCH files USING INDEX ix_files_sort_content_type (content_type=?)" in plan, plan

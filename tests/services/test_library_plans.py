@@ -18,6 +18,7 @@ from filemeta_gui.repositories.query_sql import search_condition
 from filemeta_gui.repositories.search_plan import plan_page
 from filemeta_gui.services.container import Services
 from tests.repositories.plan_support import COMMON_TAG, RARE_TAG, RARE_TYPE, load_library
+from tests.support.backends import only_sqlite
 
 QUERIES = (
     "type:image", f"type:{RARE_TYPE}", "ext:jpg", f"tag:{COMMON_TAG}", f"tag:{RARE_TAG}",
@@ -73,11 +74,10 @@ async def test_planned_pages_are_the_plain_pages(services: Services, query: str)
         assert await _planned(services, query, sort, desc) == expected, (sort, desc)
 
 
+@only_sqlite  # PostgreSQL plans with its own statistics
 @pytest.mark.usefixtures("small_thresholds")
 async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None:
     database = services.database
-    if not database.is_sqlite:
-        pytest.skip("SQLite only: PostgreSQL plans with its own statistics")
     await load_library(database)
 
     async def plan(query: str, sort: SortColumn = SortColumn.NAME) -> tuple:
