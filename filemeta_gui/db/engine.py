@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.util import await_only
 
 from filemeta_gui.config import default_database_url
 from filemeta_gui.db.errors import is_write_refused, translate_error
@@ -274,6 +275,22 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    @event.listens_for(engine.sync_engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _error: Any) -> None:
+        # A cancelled task invalidates its connection, and closing it would wait behind
+        # the statement still running in aiosqlite's thread: SQLite does not stop when the
+        # task does. A window refreshing during a big load piled such queries up (nine at
+        # once, seconds each). ``interrupt`` is safe from any thread and makes the running
+        # statement fail now; the connection is being discarded anyway.
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if driver is None:
+            return
+        interrupting = driver.interrupt()  # aiosqlite: a coroutine that never waits
+        try:
+            await_only(interrupting)
+        except Exception:  # outside SQLAlchemy's greenlet (a plain dispose): nothing runs
+            interrupting.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -4,7 +4,12 @@ Scans run one after another from a queue in a single task (key ``"scan"``), each
 child process (``FolderService.scan(isolated=True)``): the scan's threads would otherwise
 hold this process's GIL and stall the window for 100+ ms at a time. While one runs, the
 file list and the sidebar are refreshed at most every :data:`REFRESH_INTERVAL_S` seconds,
-so new rows appear as batches land without the window re-querying for every event.
+so new rows appear as batches land without the window re-querying for every event — and
+never more often than the refreshes can afford: each waits :data:`REFRESH_COST_FACTOR`
+times as long as the previous one took. While a first load has the library's indexes
+dropped, one refresh's queries take seconds of a core (counting per folder without an
+index), and refreshing every second kept this process at 75% of a core and made every
+repaint wait for the processor.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from filemeta_gui.ui.main_window import MainWindow
 
 REFRESH_INTERVAL_S = 1.0
+REFRESH_COST_FACTOR = 4.0
 SCAN_KEY = "scan"
 
 
@@ -49,7 +55,9 @@ class ScanController(QObject):
         self.isolated = True
         self._queue: deque[FolderRecord] = deque()
         self._current: FolderRecord | None = None
-        self._last_refresh = 0.0
+        self.clock = time.monotonic  # replaceable in tests
+        self._next_refresh = 0.0
+        self._refresh_started: float | None = None
         self.dialog: QFileDialog | None = None
         self.confirm_box: QMessageBox | None = None
         a = window.acts
@@ -193,13 +201,19 @@ class ScanController(QObject):
         self.window.statusBar().showMessage(finished_message(folder.path, last), 8000)
 
     def _maybe_refresh(self) -> None:
-        """Refresh the list and the sidebar every so often, never two at once: while a
-        big first load has the library's indexes dropped, one refresh can take longer than
-        the interval, and its queries cannot be stopped once they run in SQLite."""
-        now = time.monotonic()
-        if now - self._last_refresh < REFRESH_INTERVAL_S or self.refreshing:
+        """Refresh the list and the sidebar every so often, never two at once, and never
+        more than a fifth of the time: their queries cannot be stopped once they run in
+        SQLite, and while a big first load has the indexes dropped they are slow."""
+        if self.refreshing:
             return
-        self._last_refresh = now
+        now = self.clock()
+        if self._refresh_started is not None:  # the last one has ended (at most this long)
+            cost = now - self._refresh_started
+            self._next_refresh = now + max(REFRESH_INTERVAL_S, REFRESH_COST_FACTOR * cost)
+            self._refresh_started = None
+        if now < self._next_refresh:
+            return
+        self._refresh_started = now
         self.window.refresh()
 
     @property

@@ -107,3 +107,29 @@ def test_quitting_during_a_scan_cancels_it_and_closes_the_library(
     assert window.services is None and window.tasks.idle
     assert services.database.engine.pool.checkedout() == 0
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+def test_refreshes_during_a_scan_wait_in_proportion_to_their_cost(window: Any) -> None:
+    """A refresh that took 2.5 s (a big load with the indexes dropped) is not followed by
+    another for 4 × 2.5 s; a cheap one comes back after the one-second interval."""
+    scan = window.scan
+    refreshes: list[float] = []
+    now = [100.0]
+    scan.clock = lambda: now[0]
+    window.refresh = lambda *args, **kwargs: refreshes.append(now[0])
+
+    def at(moment: float) -> None:
+        now[0] = moment
+        scan._maybe_refresh()
+
+    at(100.0)  # the first one at once
+    at(102.5)  # it has ended: 2.5 s of queries
+    at(110.0)
+    at(112.4)
+    assert refreshes == [100.0]
+    at(112.6)  # 102.5 + 4 × 2.5
+    at(112.7)  # ended after 0.1 s
+    at(113.5)
+    assert refreshes == [100.0, 112.6]
+    at(113.8)  # the one-second floor
+    assert refreshes == [100.0, 112.6, 113.8]

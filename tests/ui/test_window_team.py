@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from filemeta_gui.domain.changes import RefreshPlan
 from filemeta_gui.domain.records import PageRequest
 from filemeta_gui.services.container import Services
 from filemeta_gui.services.identity import Identity
+from filemeta_gui.ui.scan_controller import SCAN_KEY
 from tests.ui.conftest import wait_idle, wait_scanned
 
 # The issue's target is 1 s; the timeout leaves room for a loaded CI machine.
@@ -76,3 +79,24 @@ def test_a_library_from_a_newer_filemeta_shows_a_read_only_notice(
     assert window.team.notice.isVisible()
     assert "f00000000099" in window.team.notice.label.text()
     assert not window.team.notice.button.isVisible()  # nothing to offer: it is read-only
+
+
+def test_changes_during_our_own_scan_wait_for_the_scans_refresh(
+    window: Any, qtbot: QtBot, run_async: Any, sample_tree: Path
+) -> None:
+    """The scan's own commits arrive as change events ("everything" on SQLite, files and
+    tag counts on PostgreSQL): while it runs they must not each reload the window."""
+    wait_scanned(qtbot, window, sample_tree)
+    everything = RefreshPlan(all_files=True, counts=True, tags=True, folders=True)
+    running = asyncio.Event()
+    scan = window.tasks.start(running.wait(), key=SCAN_KEY)  # a scan, as the window sees it
+    try:
+        window.team.apply_refresh(everything)
+        assert not window.model.loading
+        assert not window.tasks.running("sidebar")
+    finally:
+        scan.cancel()
+    qtbot.waitUntil(lambda: not window.scan.running)
+    window.team.apply_refresh(everything)  # no scan: a teammate's change, reloaded now
+    assert window.model.loading
+    wait_idle(qtbot, window)

@@ -38,6 +38,7 @@ from filemeta_gui.services.indexer.child_protocol import (
 # Bigger switch interval: this process is all scan work, and fewer GIL hand-offs between
 # walker, planner and event-loop threads mean less time lost to them (default 5 ms).
 SWITCH_INTERVAL_S = 0.01
+NICENESS = 10  # added to the app's own
 
 
 def _protocol_channel() -> IO[bytes]:
@@ -91,9 +92,19 @@ async def run_request(request: ScanRequest, requests: IO[bytes], out: IO[bytes])
         await database.dispose()
 
 
+def _yield_the_processor() -> None:
+    """Run behind the window: on a machine whose cores this scan and its hash workers
+    (which inherit the niceness) keep busy, the window's threads would otherwise queue
+    for a core like any other. Desktop indexers do the same; the scan loses little, as
+    the window needs a core only now and then. (``SCHED_IDLE`` measured no better.)"""
+    with contextlib.suppress(OSError, AttributeError):  # not on this platform
+        os.nice(NICENESS)
+
+
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the app decides when this scan stops
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    _yield_the_processor()
     out = _protocol_channel()
     # Unbuffered: a buffered stdin has a lock, and the listener thread, still blocked in a
     # read when the scan ends, would hold it while the interpreter shuts down (fatal).
