@@ -123,7 +123,6 @@ class FolderScanner:
         self.cancelled = False
         self._writes = 0
         self._walk: ThreadedWalk | None = None
-        self._planning: asyncio.Future[BatchPlan] | None = None
         self._hasher: HashPool | None = None
         self._thumbnailer: Thumbnailer | None = None
         self._codec: RowCodec | None = None
@@ -247,32 +246,30 @@ class FolderScanner:
     # --- walking -----------------------------------------------------------------------------
 
     async def _walking(self, planner: Planner) -> AsyncGenerator[ScanProgress, None]:
-        """Plan batch n+1 in a thread while batch n is written."""
-        assert self._walk is not None
+        """Plan and write each batch here, with the walker threads held meanwhile.
+
+        Overlapping them looked free on two cores and was not: every ``stat`` of the walk
+        and every row SQLite steps through gives the GIL away and waits to get it back
+        from whichever thread runs Python (see ``ThreadedWalk.paused``). Measured at
+        100k files: 11.2 s for a metadata-only scan with the walk, the planning and the
+        writes overlapping; taking turns, the walk alone is 0.6 s and the inserts 1.2 s.
+        """
+        walk = self._walk
+        assert walk is not None
         self.counters.enter(ScanPhase.WALKING)
-        async with aclosing(self._walk.batches()) as batches:
+        async with aclosing(walk.batches()) as batches:
             async for batch in batches:
-                upcoming = asyncio.ensure_future(asyncio.to_thread(planner.plan, batch))
-                if self._planning is not None:
-                    await self._apply(await self._planning)
-                    yield self.counters.snapshot()
-                self._planning = upcoming
+                with walk.paused():
+                    await self._apply(planner.plan(batch))
+                yield self.counters.snapshot()
                 if self.cancelled:
                     return
-        if self._planning is not None:
-            plan, self._planning = await self._planning, None
-            await self._apply(plan)
-            yield self.counters.snapshot()
 
     async def _apply(self, plan: BatchPlan) -> None:
-        inserted, skipped = 0, set()
+        inserted, skipped = 0, set[Any]()
         await self._bulk.before_inserts(len(plan.inserts))
         if plan.inserts or plan.changed or plan.restored:  # an unchanged batch writes nothing
-            async with self._write() as session:
-                inserted = await writes.insert_files(session, plan.inserts)
-                skipped = await self._skipped_inserts(session, plan, inserted)
-                await writes.update_changed(session, plan.changed)
-                await writes.restore(session, plan.restored)
+            inserted, skipped = await self._write_batch(plan)
         counters = self.counters
         counters.report(plan.issues)
         counters.seen += plan.entries
@@ -289,6 +286,14 @@ class FolderScanner:
         self._thumbnail_keys.update(plan.thumbnail_keys)
         self._pending_thumbnails.extend(plan.thumbnail_jobs)
         self._candidates.extend(plan.candidates)
+
+    async def _write_batch(self, plan: BatchPlan) -> tuple[int, set[Any]]:
+        async with self._write() as session:
+            inserted = await writes.insert_files(session, plan.inserts)
+            skipped = await self._skipped_inserts(session, plan, inserted)
+            await writes.update_changed(session, plan.changed)
+            await writes.restore(session, plan.restored)
+        return inserted, skipped
 
     async def _skipped_inserts(
         self, session: AsyncSession, plan: BatchPlan, inserted: int
@@ -363,8 +368,6 @@ class FolderScanner:
         """Stop every thread this scan started and wait for them; put the index back."""
         if self._walk is not None:
             await self._walk.close()
-        if self._planning is not None:
-            await asyncio.wait([self._planning])
         for pool in (self._hasher, self._thumbnailer):
             if pool is not None:
                 await pool.close()

@@ -30,7 +30,7 @@ from filemeta_gui.domain.paths import display
 from filemeta_gui.domain.scan import ScanIssue
 from filemeta_gui.services.indexer.hooks import ScanHooks
 
-DEFAULT_THREADS = 2
+DEFAULT_THREADS = 1
 _BACKLOG = 32  # batches waiting for the event loop before the walkers pause
 
 
@@ -243,6 +243,8 @@ class ThreadedWalk:
         self.settings = settings
         self.report = WalkReport()
         self.stop = threading.Event()
+        self._go = threading.Event()  # cleared while the scan writes: see ``paused``
+        self._go.set()
         self._lister = _DirectoryLister(settings, self.report, hooks or ScanHooks())
         self._todo: list[str] = [settings.root]
         self._pending = 1  # folders listed or waiting to be: the walk ends at zero
@@ -291,7 +293,32 @@ class ThreadedWalk:
         finally:
             self._thread_exit()
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the walker threads (at their next folder or batch) while the block runs.
+
+        sqlite3 releases the GIL for every row it steps through and must take it back for
+        the next: with walker threads running Python meanwhile, each hand-back waits for
+        the switch interval. Measured: 100k inserts took 4.9 s with the walk running, 1.3 s
+        alone (a spinning thread beside them: minutes). The walk is the cheap part
+        (0.6 s for 100k files here), so it waits while a batch is written.
+        """
+        self._go.clear()
+        try:
+            yield
+        finally:
+            self._go.set()
+
+    def _wait_for_go(self) -> bool:
+        """False when the walk is stopping."""
+        while not self._go.wait(0.2):
+            if self.stop.is_set():
+                return False
+        return not self.stop.is_set()
+
     def _next_folder(self) -> str | None:
+        if not self._wait_for_go():
+            return None
         with self._cond:
             while not self._todo and self._pending and not self.stop.is_set():
                 self._cond.wait()
@@ -307,7 +334,7 @@ class ThreadedWalk:
             self._cond.notify_all()
 
     def _emit(self, entries: list[DiskEntry]) -> None:
-        if self.stop.is_set():
+        if not self._wait_for_go():
             return
         while not self._room.acquire(timeout=0.2):
             if self.stop.is_set():  # the consumer went away: drop the batch, end the thread
