@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -15,7 +16,7 @@ from filemeta_gui.repositories.index_writes import new_file_ids, signed64
 from filemeta_gui.services.indexer.content_type import content_type_for, sniff, split_extension
 from filemeta_gui.services.indexer.hash_worker import CHUNK, hash_file
 from filemeta_gui.services.indexer.hashing import HashJob, HashPool, colliding_first, packs
-from filemeta_gui.services.indexer.walker import ExcludeMatcher
+from filemeta_gui.services.indexer.walker import ExcludeMatcher, ThreadedWalk, WalkSettings
 from tests.services.indexer.conftest import hash_worker_processes
 
 
@@ -155,3 +156,27 @@ async def test_closing_a_busy_process_pool_kills_its_workers(tmp_path: Path) -> 
     await pool.close()
     assert packs_seen == 1
     assert not hash_worker_processes()
+
+
+async def test_a_paused_walk_lists_nothing_until_resumed(tmp_path: Path) -> None:
+    """The scan holds the walk while it writes (``ThreadedWalk.paused``)."""
+    for folder in range(20):
+        (tmp_path / f"f{folder}").mkdir()
+        for name in range(5):
+            (tmp_path / f"f{folder}" / f"{name}.txt").write_text("x")
+    walk = ThreadedWalk(WalkSettings(root=str(tmp_path), batch_size=5))
+    batches = walk.batches()
+    try:
+        with walk.paused():
+            walk.start()
+            waiting = asyncio.ensure_future(anext(batches))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            assert walk.report.folders == 0
+        first = await asyncio.wait_for(waiting, 10)
+        rest = [entry async for batch in batches for entry in batch]
+    finally:
+        await batches.aclose()
+        await walk.close()
+    assert len(first) + len(rest) == 100
+    assert walk.report.folders == 21
