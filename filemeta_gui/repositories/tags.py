@@ -33,6 +33,7 @@ from filemeta_gui.repositories.base import (
     unique_ids,
     upsert_insert,
 )
+from filemeta_gui.repositories.query_sql import LIKE_ESCAPE, escape_like
 
 MAX_NAME_LENGTH = 255
 # get_or_create: three bind parameters per new tag (id, name, created_at).
@@ -47,10 +48,6 @@ def clean_name(name: str) -> str:
     if len(cleaned) > MAX_NAME_LENGTH:
         raise ValidationError(f"A tag name may have at most {MAX_NAME_LENGTH} characters.")
     return cleaned
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 class TagRepository(BaseRepository[Tag]):
@@ -69,10 +66,10 @@ class TagRepository(BaseRepository[Tag]):
 
     async def with_prefix(self, prefix: str, limit: int = 20) -> list[Tag]:
         """Tags whose name starts with ``prefix`` (case-insensitive), for completion."""
-        pattern = _escape_like(prefix.strip().lower()) + "%"
+        pattern = escape_like(prefix.strip().lower()) + "%"
         query = (
             select(Tag)
-            .where(func.lower(Tag.name).like(pattern, escape="/"))
+            .where(func.lower(Tag.name).like(pattern, escape=LIKE_ESCAPE))
             .order_by(Tag.name)
             .limit(max(limit, 1))
         )

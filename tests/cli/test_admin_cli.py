@@ -17,16 +17,10 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from filemeta_gui.cli import main
+from tests.cli.support import run
 from tests.support.pg import PgServer
 
 NewLogin = Callable[[str], str]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -10,13 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from filemeta_gui.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli.support import run
 
 
 @pytest.fixture
