@@ -49,6 +49,8 @@ class HashJob(NamedTuple):
     """The caller's handle for the file (the row id)."""
     path: str
     size: int
+    mtime_ns: int | None = None
+    """As the row holds it; ``None`` when the row is still to be written."""
 
 
 class HashResult(NamedTuple):
@@ -59,6 +61,8 @@ class HashResult(NamedTuple):
     mtime_ns: int
     error: str | None = None
     vanished: bool = False
+    same_stats: bool = False
+    """Size and mtime as the job's: the row holds them already, only the hash is new."""
 
 
 class ByteCounter:
@@ -71,6 +75,10 @@ class ByteCounter:
     def add(self, count: int) -> None:
         with self._lock:
             self.value += count
+
+
+def _same(job: HashJob, size: int, mtime_ns: int) -> bool:
+    return size == job.size and mtime_ns == job.mtime_ns
 
 
 def colliding_first(jobs: Iterable[HashJob], sizes: Counter[int]) -> list[HashJob]:
@@ -138,7 +146,9 @@ def hash_in_thread(
         return HashResult(job.key, job.path, None, job.size, 0, reason)
     except OSError as error:
         return HashResult(job.key, job.path, None, job.size, 0, f"cannot read: {describe(error)}")
-    return HashResult(job.key, job.path, digest.hex(), size, mtime_ns)
+    return HashResult(
+        job.key, job.path, digest.hex(), size, mtime_ns, same_stats=_same(job, size, mtime_ns)
+    )
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -162,10 +172,9 @@ class _WorkerProcess:
 
     def hash(self, jobs: Sequence[HashJob], counter: ByteCounter) -> list[HashResult]:
         """Raises ``HashingStopped`` when the process was killed (the scan is stopping)."""
-        paths = [os.fsencode(job.path) for job in jobs]
-        frame = b"".join(struct.pack("<I", len(path)) + path for path in paths)
+        frame = b"\0".join([os.fsencode(job.path) for job in jobs])
         try:
-            self._write(b"H" + struct.pack("<I", len(jobs)) + frame)
+            self._write(b"H" + struct.pack("<I", len(frame)) + frame)
             reported = 0  # progress replies come every 16 MiB; the rest is counted at the end
             while (kind := self._read(1)) == b"P":
                 (count,) = struct.unpack("<Q", self._read(8))
@@ -173,7 +182,7 @@ class _WorkerProcess:
                 reported += count
             if kind != b"R" or struct.unpack("<I", self._read(4))[0] != len(jobs):
                 raise HashingStopped
-            results = [self._record(job) for job in jobs]
+            results = self._records(jobs)
         except (OSError, EOFError) as error:  # a closed pipe: killed by close()
             raise HashingStopped from error
         done = sum(result.size for result in results if result.digest is not None)
@@ -190,15 +199,22 @@ class _WorkerProcess:
             raise EOFError
         return data
 
-    def _record(self, job: HashJob) -> HashResult:
-        status = self._read(1)[0]
-        if status == hash_worker.OK:
-            digest = self._read(32).hex()
-            size, mtime_ns = struct.unpack("<qq", self._read(16))
-            return HashResult(job.key, job.path, digest, size, mtime_ns)
-        (length,) = struct.unpack("<H", self._read(2))
-        reason = self._read(length).decode("utf-8", "replace")
-        return HashResult(job.key, job.path, None, job.size, 0, reason, _REASONS[status])
+    def _records(self, jobs: Sequence[HashJob]) -> list[HashResult]:
+        fixed = hash_worker.RECORD.iter_unpack(self._read(hash_worker.RECORD.size * len(jobs)))
+        results: list[HashResult] = []
+        for job, (status, digest, size, mtime_ns) in zip(jobs, fixed, strict=True):
+            if status == hash_worker.OK:
+                same = size == job.size and mtime_ns == job.mtime_ns
+                results.append(
+                    HashResult(job.key, job.path, digest.hex(), size, mtime_ns, None, False, same)
+                )
+                continue
+            (length,) = struct.unpack("<H", self._read(2))
+            reason = self._read(length).decode("utf-8", "replace")
+            results.append(
+                HashResult(job.key, job.path, None, job.size, 0, reason, _REASONS[status])
+            )
+        return results
 
     def kill(self) -> None:
         if self.process.poll() is None:

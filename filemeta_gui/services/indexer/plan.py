@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from filemeta_gui.domain.paths import display, to_stored
@@ -25,6 +26,7 @@ from filemeta_gui.services.indexer.thumbnails import IMAGE_TYPES, ThumbnailJob
 from filemeta_gui.services.indexer.walker import DiskEntry
 
 _SIZE = operator.itemgetter(2)  # DiskEntry.size, read in C for a whole batch
+_DELETED = operator.itemgetter(KnownRow._fields.index("deleted"))
 MAX_FILENAME = 255  # files.filename is VARCHAR(255)
 # PostgreSQL refuses B-tree index entries over ~2.7 kB, and file_path is a unique key.
 # Longer paths are reported on both backends so a library behaves the same on either.
@@ -86,15 +88,22 @@ class Planner:
         self.options = options
         self.upload_time = upload_time
         self.thumbnails = options.thumbnails and options.hash_files
-        self.move_sizes: set[int] = set()
-        self.move_inodes: set[tuple[int, int]] = set()
-        self.live_rows = 0
-        for row in known.values():
-            self.live_rows += not row.deleted
+        # Rows that are not deleted, counted in C: a Python loop over 100k rows is ~50 ms.
+        self.live_rows = len(known) - sum(map(_DELETED, known.values()))
+
+    @cached_property
+    def _move_keys(self) -> tuple[set[int], set[tuple[int, int]]]:
+        """Sizes and (device, inode) pairs of every known row: a new file matching one may
+        be a known file that moved. Built when the first unknown file turns up; an
+        unchanged rescan never pays for it (0.15 s at 100k rows)."""
+        sizes: set[int] = set()
+        inodes: set[tuple[int, int]] = set()
+        for row in self.known.values():
             if row.size > 0:  # every empty file looks like every other: never a move
-                self.move_sizes.add(row.size)
+                sizes.add(row.size)
             if row.inode is not None and row.device is not None:
-                self.move_inodes.add((row.device, row.inode))
+                inodes.add((row.device, row.inode))
+        return sizes, inodes
 
     def plan(self, batch: list[DiskEntry]) -> BatchPlan:
         plan = BatchPlan(entries=len(batch))
@@ -145,9 +154,10 @@ class Planner:
         )
 
     def _may_be_moved(self, entry: DiskEntry) -> bool:
-        if entry.size > 0 and entry.size in self.move_sizes:
+        sizes, inodes = self._move_keys
+        if entry.size > 0 and entry.size in sizes:
             return True
-        return (signed64(entry.device), signed64(entry.inode)) in self.move_inodes
+        return (signed64(entry.device), signed64(entry.inode)) in inodes
 
     def _known(self, entry: DiskEntry, row: KnownRow, plan: BatchPlan) -> None:
         if entry.size == row.size and entry.mtime_ns == row.mtime_ns:
@@ -172,7 +182,7 @@ class Planner:
     def _to_hash(self, row_id: Any, entry: DiskEntry, content_type: str, plan: BatchPlan) -> None:
         if not self.options.hash_files:
             return
-        plan.hash_jobs.append(HashJob(row_id, entry.path, entry.size))
+        plan.hash_jobs.append(HashJob(row_id, entry.path, entry.size, entry.mtime_ns))
         if self.wants_thumbnail(content_type):
             plan.thumbnail_keys.append(row_id)
 

@@ -147,11 +147,15 @@ class Resolver:
     async def store_hashes(self, results: Sequence[HashResult], write: WriteFn) -> None:
         """Commit a batch of hash results; vanished files are soft-deleted, errors listed."""
         rows: list[tuple[Any, str, int, int]] = []
+        hash_only: list[tuple[Any, str]] = []
         gone: list[Any] = []
         thumbnails: list[ThumbnailJob] = []
         for result in results:
             if result.digest is not None:
-                rows.append((result.key, result.digest, result.size, result.mtime_ns))
+                if result.same_stats:
+                    hash_only.append((result.key, result.digest))
+                else:
+                    rows.append((result.key, result.digest, result.size, result.mtime_ns))
                 if result.key in self.thumbnail_keys:
                     thumbnails.append(ThumbnailJob(result.key, result.path, result.digest))
                 continue
@@ -161,10 +165,12 @@ class Resolver:
                 gone.append(result.key)
         when = self.planner.codec.driver_time(utcnow())
         async with write() as session:
+            await writes.set_hash_values(session, hash_only)
             await writes.set_hashes(session, rows)
             removed = await writes.soft_delete(session, gone, when)
-        self.counters.hashed += len(rows)
-        self.counters.bytes_hashed += sum(row[2] for row in rows)
+        stored = [result for result in results if result.digest is not None]
+        self.counters.hashed += len(stored)
+        self.counters.bytes_hashed += sum(result.size for result in stored)
         self.counters.removed += removed
         self.thumbnail_jobs.extend(thumbnails)
 

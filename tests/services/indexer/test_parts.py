@@ -122,10 +122,13 @@ async def test_hash_pool_in_processes_and_threads(tmp_path: Path, processes: boo
         (tmp_path / name).write_bytes(data)
     (tmp_path / "folder").mkdir()
     jobs = [HashJob(name, str(tmp_path / name), len(data)) for name, data in files.items()]
-    jobs += [
-        HashJob("gone", str(tmp_path / "gone"), 5),
-        HashJob("dir", str(tmp_path / "folder"), 0),
-    ]
+    # Failures between successes: each reason must reach its own file.
+    jobs.insert(1, HashJob("gone", str(tmp_path / "gone"), 5))
+    jobs.insert(3, HashJob("dir", str(tmp_path / "folder"), 0))
+    # What the row holds: the same stats (only the hash is new) or stale ones.
+    stat_b = (tmp_path / "b").stat()
+    jobs.append(HashJob("b-same", str(tmp_path / "b"), 10, stat_b.st_mtime_ns))
+    jobs.append(HashJob("b-stale", str(tmp_path / "b"), 10, stat_b.st_mtime_ns - 1))
     pool = HashPool(workers=2, processes=processes)
     try:
         results = {r.key: r async for pack in pool.results(jobs) for r in pack or ()}
@@ -137,8 +140,12 @@ async def test_hash_pool_in_processes_and_threads(tmp_path: Path, processes: boo
         assert results[name].digest == hashlib.sha256(data).hexdigest()
         assert results[name].size == len(data)
     assert results["gone"].vanished and results["gone"].digest is None
+    assert results["gone"].error == "vanished before it was read"
     assert "no longer a regular file" in (results["dir"].error or "")
-    assert pool.counter.value == sum(len(data) for data in files.values())
+    assert not results["dir"].vanished
+    assert results["b-same"].same_stats and results["b-same"].mtime_ns == stat_b.st_mtime_ns
+    assert not results["b-stale"].same_stats and not results["b"].same_stats
+    assert pool.counter.value == sum(len(data) for data in files.values()) + 2 * 10
     assert not hash_worker_processes()
 
 
