@@ -7,6 +7,7 @@ set, and concurrent tasks never see each other's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,6 +19,7 @@ _OPERATION: ContextVar[str | None] = ContextVar("filemeta_operation", default=No
 _UNMONITORED: ContextVar[bool] = ContextVar("filemeta_unmonitored", default=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def current_operation() -> str | None:
@@ -27,6 +29,18 @@ def current_operation() -> str | None:
 
 def is_unmonitored() -> bool:
     return _UNMONITORED.get()
+
+
+def _reset(variable: ContextVar[T], token: Token[T]) -> None:
+    """Undo a ``set``, unless this runs in another context than the one that set it.
+
+    That happens when a coroutine is closed by the garbage collector (a task destroyed
+    while still pending, at shutdown): its ``finally`` blocks run in whatever context is
+    current. The context that held the value is gone with the task; nothing to undo, and
+    raising there would only print "Exception ignored" on the way out.
+    """
+    with contextlib.suppress(ValueError):
+        variable.reset(token)
 
 
 @contextmanager
@@ -41,7 +55,7 @@ def unmonitored() -> Iterator[None]:
     try:
         yield
     finally:
-        _UNMONITORED.reset(token)
+        _reset(_UNMONITORED, token)
 
 
 class operation:  # lower case: it reads as a function, ``with operation("tags.attach")``
@@ -64,7 +78,7 @@ class operation:  # lower case: it reads as a function, ``with operation("tags.a
         return self.name
 
     def __exit__(self, *_exc: object) -> None:
-        _OPERATION.reset(self._tokens.pop())
+        _reset(_OPERATION, self._tokens.pop())
 
     def __call__(self, function: F) -> F:
         name = self.name
