@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from filemeta_gui.domain.enums import SortColumn
+from filemeta_gui.ui.formatting import full_time
 from filemeta_gui.ui.models.file_columns import SIZE
 from tests.ui.conftest import wait_idle, wait_scanned
 from tests.ui.library import PICTURES, TEXTS
+from tests.ui.test_tags import tag_selection
+
+SWATCH = (30, 200, 90)
 
 
 def names(window: Any) -> list[str]:
@@ -21,6 +29,14 @@ def names(window: Any) -> list[str]:
 
 def expected_names() -> set[str]:
     return {Path(name).name for name in [*PICTURES, *TEXTS]}
+
+
+def click_file(qtbot: QtBot, window: Any, name: str) -> None:
+    """Click the file's row in the list (it becomes the only selected file)."""
+    table = window.ui.table
+    rect = table.visualRect(window.model.index(names(window).index(name), 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert [r.filename for r in window.selected_records()] == [name]
 
 
 def test_scanning_a_folder_shows_its_files(window: Any, qtbot: QtBot, sample_tree: Path) -> None:
@@ -79,17 +95,56 @@ def test_clicking_a_header_sorts_in_sql(window: Any, qtbot: QtBot, sample_tree: 
 
 
 def test_selecting_a_file_shows_every_field(window: Any, qtbot: QtBot, sample_tree: Path) -> None:
+    started = datetime.now(UTC).replace(microsecond=0)
     wait_scanned(qtbot, window, sample_tree)
-    row = names(window).index("report_2024.pdf")
-    record = window.model.record(row)
-    window.ui.table.selectRow(row)
+    click_file(qtbot, window, "report_2024.pdf")
+    tag_selection(qtbot, window, "paperwork")
+    on_disk = sample_tree / "report_2024.pdf"
+    record = window.model.record(names(window).index("report_2024.pdf"))
 
     detail = window.ui.detail
+    shown = {name: label.text() for name, label in detail.values.items() if label.isVisible()}
     assert detail.title.text() == "report_2024.pdf"
-    assert detail.values["Path"].text() == str(sample_tree / "report_2024.pdf")
-    assert f"{record.file_size:,} bytes" in detail.values["Size"].text()
-    assert detail.values["Type"].text() == "application/pdf"
-    assert detail.values["File ID"].text() == str(record.id)
+    assert shown["Path"] == str(on_disk)
+    assert shown["Folder"] == str(sample_tree)
+    assert f"{on_disk.stat().st_size:,} bytes" in shown["Size"]
+    assert shown["Type"] == "application/pdf"
+    assert shown["Modified"] == full_time(datetime.fromtimestamp(on_disk.stat().st_mtime, UTC))
+    indexed = datetime.strptime(shown["Indexed"], "%Y-%m-%d %H:%M:%S %z")
+    assert started <= indexed <= datetime.now(UTC), "indexed during this test"
+    assert shown["SHA-256"].replace(" ", "") == hashlib.sha256(on_disk.read_bytes()).hexdigest()
+    user = window.services.identity.user
+    assert shown["Owner"] == (str(user.id) if user else "No owner")
+    assert shown["Access"] == "Full"
+    assert shown["File ID"] == str(record.id)
+    assert detail.names["Tags"].isVisible()
+    assert detail.tags.tags == ("paperwork",)
+    chips = detail.tags.findChildren(QToolButton, "tagChip")
+    assert [chip.text() for chip in chips if chip.isVisible()] == ["paperwork  ✕"]
+
+
+def test_the_preview_shows_a_picture_s_thumbnail(
+    window: Any, qtbot: QtBot, sample_tree: Path
+) -> None:
+    Image.new("RGB", (64, 48), SWATCH).save(sample_tree / "swatch.png")
+    wait_scanned(qtbot, window, sample_tree)
+    preview = window.ui.detail.preview
+
+    click_file(qtbot, window, "report_2024.pdf")
+    assert not _shows(preview, SWATCH), "a document shows its type icon"
+    click_file(qtbot, window, "swatch.png")
+    qtbot.waitUntil(lambda: _shows(preview, SWATCH), timeout=10_000)
+
+
+def _shows(preview: Any, colour: tuple[int, int, int]) -> bool:
+    """True when the preview's centre pixel has ``colour`` (a thumbnail, not an icon)."""
+    pixmap = preview.pixmap()
+    if pixmap.isNull():
+        return False
+    image = pixmap.toImage()
+    centre = image.pixelColor(image.width() // 2, image.height() // 2)
+    found = (centre.red(), centre.green(), centre.blue())
+    return all(abs(a - b) <= 8 for a, b in zip(found, colour, strict=True))
 
 
 def test_the_grid_shows_the_same_rows_and_selection(

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from filemeta_gui.domain.removal import RemovalMode
 from filemeta_gui.services.container import Services
+from filemeta_gui.ui.dialogs import duplicates_view
 from filemeta_gui.ui.dialogs.duplicate_rules import KeepRule
 from filemeta_gui.ui.dialogs.duplicates_model import LAST_COPY_MESSAGE, NAME
 from filemeta_gui.ui.dialogs.duplicates_view import DuplicatesView
@@ -201,9 +202,31 @@ def test_rule_then_move_to_trash(
     assert run_async(services.duplicates.groups()) == []
 
 
-def test_keep_the_copies_inside_a_folder(view: DuplicatesView, tree: Path) -> None:
-    applied = view.apply_rule(KeepRule.IN_FOLDER, folder=str(tree / "backup"))
-    assert applied == 1, "only the picture has a copy in backup/; the text is left alone"
+class FolderPicker:
+    """Stands in for ``QFileDialog.getExistingDirectory``: answers, and records each ask."""
+
+    def __init__(self) -> None:
+        self.answers: list[str] = []
+        self.asked_from: list[str] = []
+
+    def getExistingDirectory(self, _parent: Any, _title: str, start: str = "") -> str:
+        self.asked_from.append(start)
+        return self.answers.pop(0)
+
+
+def test_keep_the_copies_inside_a_folder_chosen_in_the_picker(
+    qtbot: QtBot, view: DuplicatesView, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    picker = FolderPicker()
+    monkeypatch.setattr(duplicates_view, "QFileDialog", picker)
+    view.rule_combo.setCurrentIndex(view.rule_combo.findData(KeepRule.IN_FOLDER))
+
+    picker.answers.append("")  # the user cancels the picker: nothing changes
+    qtbot.mouseClick(view.apply_all_button, Qt.MouseButton.LeftButton)
+    assert view.model.marked_for_removal() == []
+
+    picker.answers.append(str(tree / "backup"))
+    qtbot.mouseClick(view.apply_all_button, Qt.MouseButton.LeftButton)
     kept = [
         c.file.file_path
         for g in view.model.groups
@@ -214,7 +237,14 @@ def test_keep_the_copies_inside_a_folder(view: DuplicatesView, tree: Path) -> No
     assert {r.file_path for r in view.model.marked_for_removal()} == {
         str(tree / PNG_COPIES[0]),
         str(tree / PNG_COPIES[2]),
-    }
+    }, "only the picture has a copy in backup/; the text is left alone"
+    assert view.plan_label.text().startswith("2 copies marked for removal")
+
+    picker.answers.append(str(tree / "nowhere"))  # the picker opens where it was left
+    qtbot.mouseClick(view.apply_all_button, Qt.MouseButton.LeftButton)
+    assert picker.asked_from == ["", "", str(tree / "backup")]
+    assert view.notice_label.text() == f"No copy lies inside {tree / 'nowhere'}: nothing changed."
+    assert len(view.model.marked_for_removal()) == 2
 
 
 def test_the_last_copy_can_never_be_removed(

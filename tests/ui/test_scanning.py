@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from filemeta_gui.domain.scan import ScanPhase, ScanProgress
+from filemeta_gui.domain.scan import ScanOptions, ScanPhase, ScanProgress
+from filemeta_gui.services import folders as folder_service
+from filemeta_gui.services.indexer import hashing
+from filemeta_gui.services.indexer.hooks import ScanHooks
+from filemeta_gui.services.indexer.scanner import scan_folder
+from filemeta_gui.ui.models.file_columns import HASH
 from filemeta_gui.ui.models.sidebar_model import SidebarKind
 from filemeta_gui.ui.scan_controller import progress_view
 from tests.ui.conftest import wait_idle, wait_scanned
+
+SMALL_FILES = 8
+BIG_FILE = "big.bin"
 
 
 def many_files(root: Path, count: int) -> Path:
@@ -22,6 +38,56 @@ def many_files(root: Path, count: int) -> Path:
         folder.mkdir(exist_ok=True)
         (folder / f"note_{index:05d}.txt").write_text(f"note {index}\n" * (1 + index % 5))
     return root
+
+
+def small_and_big(root: Path) -> Path:
+    """Small files of one size (hashed first, in one pack) and a big file in a pack of its own."""
+    root.mkdir()
+    for index in range(SMALL_FILES):
+        (root / f"note_{index}.txt").write_text(f"note {index}\n" * 20)
+    with (root / BIG_FILE).open("wb") as big:
+        big.truncate(hashing.PACK_BYTES + (2 << 20))  # sparse: quick to make and to read
+    return root
+
+
+class HashHold:
+    """Holds the hashing of one file after its first chunk until :attr:`released` is set:
+    the scan goes on running and reporting progress (hashing ticks) meanwhile."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.released = threading.Event()
+
+    def after_chunk(self, path: str, _attempt: int) -> None:  # in a hashing thread
+        if os.path.basename(path) == self.name:
+            self.released.wait(timeout=30)  # bounded: a failing test never hangs the run
+
+
+@pytest.fixture
+def held_scans(window: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[HashHold]:
+    """Scans the window starts run in this process (hooks cannot reach a child process),
+    write batches of 2 rows, and hold on :data:`BIG_FILE` until released."""
+    hold = HashHold(BIG_FILE)
+
+    def held(
+        database: Any,
+        folder_id: uuid.UUID,
+        options: ScanOptions | None = None,
+        *,
+        owner_id: uuid.UUID | None = None,
+    ) -> AsyncIterator[ScanProgress]:
+        options = replace(options or ScanOptions(), batch_size=2)
+        hooks = ScanHooks(after_chunk=hold.after_chunk)
+        return scan_folder(database, folder_id, options, owner_id=owner_id, hooks=hooks)
+
+    monkeypatch.setattr(folder_service, "scan_folder", held)
+    window.scan.isolated = False
+    yield hold
+    hold.released.set()  # before the window's teardown cancels and joins the scan
+
+
+def shown(window: Any) -> dict[str, int]:
+    return {window.model.record(r).filename: r for r in range(window.model.rowCount())}
 
 
 def test_progress_shows_in_the_status_bar_and_cancel_stops_the_scan(
@@ -40,6 +106,54 @@ def test_progress_shows_in_the_status_bar_and_cancel_stops_the_scan(
     assert "cancelled" in window.statusBar().currentMessage()
     assert window.model.total is not None and window.model.total < 6000
     assert not window.scan.running
+
+
+def test_the_status_bar_shows_files_rate_and_time_left_and_cancel_stops_the_scan(
+    window: Any, qtbot: QtBot, tmp_path: Path, held_scans: HashHold
+) -> None:
+    progress = window.ui.scan_progress
+    window.scan.add_folder(str(small_and_big(tmp_path / "mixed")))
+    # While the big file is hashed, both a rate and a time left are known.
+    qtbot.waitUntil(lambda: "/s" in progress.text and " left" in progress.text, timeout=10_000)
+    pattern = (
+        rf"Hashing mixed · {SMALL_FILES} files · [\d,]+ files/s · about \d+ (s|min \d+ s) left"
+    )
+    assert re.fullmatch(pattern, progress.text), progress.text
+    assert progress.isVisible() and progress.bar.isVisible()
+    button = progress.cancel_button
+    assert button.isVisible() and button.isEnabled() and button.toolTip() == "Cancel the scan"
+
+    with qtbot.waitSignal(window.scan.scan_finished, timeout=20_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert progress.text == "Cancelling…" and not button.isEnabled()
+        held_scans.released.set()
+    wait_idle(qtbot, window)
+    assert not progress.isVisible() and not window.scan.running
+    assert window.statusBar().currentMessage().startswith("Scan of ")
+    assert "cancelled after" in window.statusBar().currentMessage()
+    assert window.sidebar_model.folders[0].last_scan_at is None, "not recorded as scanned"
+    assert len(shown(window)) == SMALL_FILES + 1, "what was committed stays"
+
+
+def test_rows_appear_while_the_scan_is_still_running(
+    window: Any, qtbot: QtBot, tmp_path: Path, held_scans: HashHold
+) -> None:
+    tree = small_and_big(tmp_path / "mixed")
+    finished: list[str] = []
+    window.scan.scan_finished.connect(finished.append)
+    window.scan.add_folder(str(tree))
+
+    qtbot.waitUntil(lambda: len(shown(window)) == SMALL_FILES + 1, timeout=10_000)
+    assert finished == [] and window.scan.running and window.ui.scan_progress.isVisible()
+    assert window.ui.page == "table"
+    big = window.model.index(shown(window)[BIG_FILE], HASH)
+    assert big.data() == "—", "still being hashed"
+
+    with qtbot.waitSignal(window.scan.scan_finished, timeout=20_000):
+        held_scans.released.set()
+    wait_idle(qtbot, window)
+    digest = hashlib.sha256((tree / BIG_FILE).read_bytes()).hexdigest()
+    assert window.model.record(shown(window)[BIG_FILE]).hash_value == digest
 
 
 def test_f5_rescans_the_selected_folder_and_shows_new_files(

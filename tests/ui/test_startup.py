@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from filemeta_gui.app import parse_args
 from tests.ui.conftest import run
+from tests.ui.test_window_menus import pick_folder, shown_names, some_files
 
 QT_NOISE = ("propagateSizeHints",)  # the offscreen platform plugin's own chatter
 
@@ -27,6 +28,18 @@ def test_new_library_shows_an_invitation_to_add_a_folder(window: Any) -> None:
     assert "library" in window.library_label.toolTip().lower()
 
 
+def test_the_add_folder_button_of_the_empty_library_scans_the_chosen_folder(
+    window: Any, qtbot: QtBot, tmp_path: Path
+) -> None:
+    added = some_files(tmp_path / "first")
+    qtbot.mouseClick(window.ui.empty.button, Qt.MouseButton.LeftButton)
+    pick_folder(qtbot, window, tmp_path / "first")
+
+    assert window.ui.page == "table", "the empty screen gives way to the files"
+    assert shown_names(window) == added
+    assert [f.file_count for f in window.sidebar_model.folders] == [len(added)]
+
+
 def test_quit_closes_the_window_and_shutdown_closes_the_library(
     window: Any, qtbot: QtBot, qloop: Any
 ) -> None:
@@ -35,6 +48,15 @@ def test_quit_closes_the_window_and_shutdown_closes_the_library(
     run(qtbot, qloop, window.shutdown())
     assert window.services is None
     assert window.tasks.idle
+
+
+def test_ctrl_q_closes_the_window(window: Any, qtbot: QtBot, qloop: Any) -> None:
+    assert window.isVisible()
+    with qtbot.waitSignal(window.closed, timeout=5_000):
+        qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+    run(qtbot, qloop, window.shutdown())
+    assert window.services is None and window.tasks.idle
 
 
 def test_window_layout_is_restored(qtbot: QtBot, qloop: Any) -> None:

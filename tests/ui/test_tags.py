@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from filemeta_gui.ui.models.sidebar_model import ID_ROLE
 from tests.ui.conftest import wait_idle, wait_scanned
+from tests.ui.test_window_menus import click_item, right_click
 
 
 def rows_named(window: Any, *wanted: str) -> list[int]:
@@ -184,3 +186,37 @@ def test_searching_a_parent_tag_finds_files_of_its_children(
     wait_idle(qtbot, window)
     found = {window.model.record(r).filename for r in range(window.model.rowCount())}
     assert found == {"beach_sunset.jpg", "mountain_lake.jpg"}
+
+
+def name_the_tag(qtbot: QtBot, window: Any, name: str) -> str:
+    """Type ``name`` into the open New Tag dialog and press OK; returns the dialog's message."""
+    dialog = window.tagging.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.windowTitle() == "New Tag"
+    assert not dialog.ok_button.isEnabled(), "no name yet"
+    message = str(dialog.message.text())  # read now: the dialog deletes itself on OK
+    qtbot.keyClicks(dialog.name_edit, name)
+    with qtbot.waitSignal(window.tagging.changed, timeout=20_000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    return message
+
+
+def test_new_tag_and_new_child_tag_from_the_sidebar_menu(
+    window: Any, qtbot: QtBot, run_async: Any
+) -> None:
+    sidebar = window.ui.sidebar
+    right_click(qtbot, sidebar, QPoint(20, sidebar.viewport().height() - 5))  # below the entries
+    click_item(qtbot, window.menus.menu, "New Tag…")
+    name_the_tag(qtbot, window, "projects")
+    projects = window.sidebar_model.find_tag("projects")
+    assert projects.isValid() and not projects.parent().data(ID_ROLE), "a top-level tag"
+
+    right_click(qtbot, sidebar, sidebar.visualRect(projects).center())
+    click_item(qtbot, window.menus.menu, "New Child Tag…")
+    assert "under “projects”" in name_the_tag(qtbot, window, "garden")
+    garden = window.sidebar_model.find_tag("garden")
+    assert garden.parent() == window.sidebar_model.find_tag("projects")
+
+    stored = {tag.name: tag for tag in run_async(window.services.tags.list())}
+    assert stored["projects"].parent_id is None
+    assert stored["garden"].parent_id == stored["projects"].id

@@ -1,14 +1,75 @@
-"""The windows and dock opened from the main window, and saved searches in the sidebar."""
+"""The windows and dock opened from the main window, saved searches in the sidebar, and
+the menu shortcuts pressed as keys."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMenu
 from pytestqt.qtbot import QtBot
 
 from filemeta_gui.ui.models.sidebar_model import SidebarKind
 from tests.ui.conftest import run, wait_idle, wait_scanned
+
+
+def right_click(qtbot: QtBot, view: QAbstractItemView, pos: QPoint) -> None:
+    """A right click as the platform delivers it: the press, then a context-menu event
+    (QTest's mouse events never make the second)."""
+    viewport = view.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.RightButton, pos=pos)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, event)
+
+
+def click_item(qtbot: QtBot, menu: QMenu, text: str) -> QMenu | None:
+    """Click the enabled item ``text`` of an open menu; returns its submenu if it has one."""
+    action = next(a for a in menu.actions() if a.text() == text)
+    assert action.isEnabled() and action.isVisible(), f"{text} cannot be clicked"
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+    submenu = action.menu()
+    if submenu is not None:
+        qtbot.waitUntil(submenu.isVisible, timeout=2_000)  # QMenu pops it up on a timer
+    return submenu
+
+
+def pick_folder(qtbot: QtBot, window: Any, folder: Path) -> None:
+    """Paste ``folder`` into the open "Add a Folder" dialog, press Return, wait for the scan."""
+    dialog = window.scan.dialog
+    assert dialog is not None and dialog.isVisible()
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    name.clear()
+    # Pasted: typed letter by letter, the dialog's completer picks folders meanwhile.
+    QGuiApplication.clipboard().setText(str(folder))
+    qtbot.keySequence(name, QKeySequence.StandardKey.Paste)
+    with qtbot.waitSignal(window.scan.scan_finished, timeout=60_000):
+        qtbot.keyClick(name, Qt.Key.Key_Return)
+    wait_idle(qtbot, window)
+    assert not dialog.isVisible()
+
+
+def some_files(folder: Path) -> set[str]:
+    """A new folder with three small files; returns their names."""
+    folder.mkdir()
+    for name in ("alpha.txt", "beta.csv", "gamma.md"):
+        (folder / name).write_text(f"{name}\n", encoding="utf-8")
+    return {"alpha.txt", "beta.csv", "gamma.md"}
+
+
+def shown_names(window: Any) -> set[str]:
+    return {window.model.record(row).filename for row in range(window.model.rowCount())}
+
+
+def test_ctrl_o_asks_for_a_folder_and_scans_it(window: Any, qtbot: QtBot, tmp_path: Path) -> None:
+    added = some_files(tmp_path / "added")
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    pick_folder(qtbot, window, tmp_path / "added")
+
+    assert shown_names(window) == added
+    assert window.ui.page == "table"
+    assert [f.path for f in window.sidebar_model.folders] == [str(tmp_path / "added")]
 
 
 def test_saving_a_search_adds_it_to_the_sidebar(

@@ -24,7 +24,19 @@ from filemeta_gui.ui.resources import icon, type_family, type_icon
 from filemeta_gui.ui.widgets.tag_editor import TagEditor
 
 PREVIEW = QSize(240, 200)
-_FIELDS = ("Path", "Size", "Type", "Modified", "Indexed", "SHA-256", "Access", "File ID")
+_FIELDS = (
+    "Path",
+    "Folder",
+    "Size",
+    "Type",
+    "Modified",
+    "Indexed",
+    "SHA-256",
+    "Owner",
+    "Access",
+    "File ID",
+)
+_ID_FIELDS = frozenset({"Owner", "File ID"})  # UUIDs: shown in an ``_id_field``
 
 
 class DetailPane(QScrollArea):
@@ -76,7 +88,7 @@ class DetailPane(QScrollArea):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         for name in _FIELDS:
             self.values[name] = (
-                _id_field(body) if name == "File ID" else _value_label(body, name == "SHA-256")
+                _id_field(body) if name in _ID_FIELDS else _value_label(body, name == "SHA-256")
             )
             self.names[name] = _field_label(body, name)
             form.addRow(self.names[name], self.values[name])
@@ -123,11 +135,14 @@ class DetailPane(QScrollArea):
         self.hint.hide()
         values = {
             "Path": record.file_path,
+            "Folder": record.directory,
             "Size": exact_size(record.file_size),
             "Type": record.content_type,
             "Modified": full_time(record.modified),
             "Indexed": full_time(record.upload_time),
             "SHA-256": _grouped(record.hash_value) if record.hash_value else "Not hashed yet",
+            # The pane is handed records only; the users list lives with the admin dialogs.
+            "Owner": str(record.owner_id) if record.owner_id else "No owner",
             "Access": record.access.value.capitalize() if record.access else "Full",
             "File ID": str(record.id),
         }
