@@ -72,6 +72,10 @@ class Database:
         )
         self.read_only_reason: str | None = None
         """Why this library is open read-only (None: it is writable)."""
+        self.reached = False
+        """A connection to the server has been opened once: failing to reach it from now
+        on is a lost connection (the window's banner retries), not a wrong address."""
+        event.listen(self.engine.sync_engine, "connect", self._note_reached)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self.monitor = QueryMonitor(slow_query_ms=slow_query_ms)
         if monitoring:
@@ -183,7 +187,8 @@ class Database:
         except (SQLAlchemyError, OSError) as error:
             if self.read_only and is_write_refused(error):
                 raise ReadOnlyError(self.read_only_reason or "") from error
-            raise translate_error(error, self._target()) from error
+            established = self.reached and not self.is_sqlite
+            raise translate_error(error, self._target(), established=established) from error
 
     def pool_status(self) -> PoolStatus:
         pool = self.engine.pool
@@ -200,6 +205,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    def _note_reached(self, _dbapi_connection: Any, _record: Any) -> None:
+        self.reached = True
 
     def _target(self) -> str:
         if self.is_sqlite:

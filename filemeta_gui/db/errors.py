@@ -53,8 +53,16 @@ def _sqlstate(error: BaseException) -> str | None:
     return None
 
 
-def translate_error(error: BaseException, target: str = "the database") -> FileMetaError:
-    """Return the domain error for ``error`` (``error`` itself if it already is one)."""
+def translate_error(
+    error: BaseException, target: str = "the database", *, established: bool = False
+) -> FileMetaError:
+    """Return the domain error for ``error`` (``error`` itself if it already is one).
+
+    Args:
+        established: ``target`` was reached before. A server that then cannot be reached
+            (refused, silent, host gone) is a lost connection that will come back, not a
+            wrong address: it becomes :class:`ConnectionLostError`, like a dropped socket.
+    """
     # A domain error raised while binding a value (IPAddress, UTCDateTime) reaches us
     # wrapped in StatementError; hand back the original, it already says what is wrong.
     for item in _chain(error):
@@ -86,18 +94,26 @@ def translate_error(error: BaseException, target: str = "the database") -> FileM
         # (migration 0004): the services check first, so this is the server's last word.
         return PermissionDeniedError(f"The database refused this: {text.rstrip('.')}.")
     for item in _chain(error):
-        if isinstance(item, socket.gaierror):
-            return DatabaseUnavailableError(f"Cannot find the host of {target}: {item}.")
-        if isinstance(item, ConnectionRefusedError | TimeoutError):
-            return DatabaseUnavailableError(
-                f"{_capitalized(target)} is unreachable: nothing answers at that address ({item})."
-            )
         # DatabaseError, not only OperationalError: "file is not a database" is the former.
         if isinstance(item, sqlite3.DatabaseError):
             return _sqlite_error(item, target)
         if isinstance(item, OSError):
-            return DatabaseUnavailableError(f"{_capitalized(target)} is unreachable: {item}.")
+            return _unreachable(item, target, established)
     return FileMetaError(f"The database reported an error: {text}")
+
+
+def _unreachable(error: OSError, target: str, established: bool) -> DatabaseUnavailableError:
+    """The server of ``target`` cannot be reached (``error``: the socket's complaint)."""
+    if isinstance(error, socket.gaierror):
+        never, again = f"Cannot find the host of {target}: {error}.", "its host cannot be found"
+    elif isinstance(error, ConnectionRefusedError | TimeoutError):
+        never = f"{_capitalized(target)} is unreachable: nothing answers at that address ({error})."
+        again = "nothing answers at that address"
+    else:
+        never, again = f"{_capitalized(target)} is unreachable: {error}.", "it is unreachable"
+    if not established:
+        return DatabaseUnavailableError(never)
+    return ConnectionLostError(f"The connection to {target} was lost: {again} now ({error}).")
 
 
 def is_write_refused(error: BaseException) -> bool:

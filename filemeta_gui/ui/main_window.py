@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         self.search = SearchBar(self)
         self.banner = ConnectionBanner(self)
         self.errors.set_banner(self.banner)
+        # What failed while the connection was down (list pages, sidebar, a teammate's
+        # changes nobody told us about) is read again once the database answers.
+        self.banner.restored.connect(self.refresh)
         self.ui = WindowLayout(self, self.model, self.sidebar_model)
         self._set_central()
         build_menus(self, self.acts)

@@ -17,6 +17,7 @@ from filemeta_gui.domain.errors import (
     FileMetaError,
     SchemaTooNewError,
 )
+from tests.support.fake_pg import WrongPasswordServer
 from tests.support.pg import PgServer
 
 
@@ -80,10 +81,22 @@ async def test_wrong_credentials(pg_server: PgServer, login_role: str) -> None:
         return
     await database.dispose()
     # Here pg_hba trusts 127.0.0.1, so PostgreSQL never asked for the password and the
-    # wrong one was accepted. A role that does not exist provokes the same class of
-    # server error (SQLSTATE 28000, invalid authorization) through the same code path.
+    # wrong one was accepted (test_wrong_password_is_named asks a server that does). A
+    # role that does not exist is refused (SQLSTATE 28000) through the same code path.
     missing = pg_server.url_for(database_name, user=f"{login_role}_missing", password="wrong")
     await _refused(missing, DatabaseUnavailableError, "log in")
+
+
+async def test_wrong_password_is_named() -> None:
+    # The test server never asks for a password (see above): this one asks and refuses it.
+    async with WrongPasswordServer() as server:
+        url = f"postgresql://alice:not-her-password@127.0.0.1:{server.port}/photos"
+        error = await _refused(url, DatabaseUnavailableError, "wrong user name or password")
+    assert server.passwords and set(server.passwords) == {"not-her-password"}, "never asked"
+    message = str(error)
+    assert message.startswith("Could not log in to the database 'photos' on 127.0.0.1")
+    assert 'password authentication failed for user "alice"' in message
+    assert "not-her-password" not in message, "a password is never shown"
 
 
 async def test_missing_postgresql_database(pg_server: PgServer) -> None:

@@ -37,6 +37,7 @@ from tests.support.live import (
     is_status,
     terminate_backends,
 )
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
@@ -235,3 +236,26 @@ async def test_a_scan_cut_off_by_a_restart_resumes_on_the_next_scan(
         assert await count(database, "SELECT count(DISTINCT file_path) FROM files") == 300
     finally:
         await teammate.dispose()
+
+
+async def test_a_server_that_went_away_is_a_lost_connection_until_it_is_back(
+    database: Database,
+) -> None:
+    """Once reached, a server that refuses connections is "lost, will come back" (the
+    window's banner retries) rather than "wrong address" (a dialog for every action)."""
+    async with TcpProxy(database.url.host or "127.0.0.1", database.url.port or 5432) as proxy:
+        url = database.url.set(host="127.0.0.1", port=proxy.port)
+        client = await Database.open(url.render_as_string(hide_password=False), upgrade=False)
+        try:
+            await client.ping()
+            await proxy.cut()  # open connections closed, new ones refused
+            for _ in range(2):  # the pooled connection, then a fresh one: both refused
+                with pytest.raises(ConnectionLostError) as caught:
+                    await client.ping()
+                message = str(caught.value)
+                assert message.startswith(f"The connection to the database {url.database!r}")
+                assert "nothing answers" in message, message
+            await proxy.restore()
+            await client.ping()
+        finally:
+            await client.dispose()

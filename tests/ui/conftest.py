@@ -13,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -104,21 +105,28 @@ def window(db_url: str, qtbot: QtBot, qloop: asyncio.AbstractEventLoop) -> Itera
     ``db_url`` comes first: its session fixtures use ``asyncio.run``, which must happen
     before the qasync loop is marked running.
     """
+    with attached_window(db_url, qtbot, qloop) as main:
+        yield main
+
+
+@contextlib.contextmanager
+def attached_window(url: str, qtbot: QtBot, loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    """A shown main window on the library at ``url``; it must show no error dialog."""
     from filemeta_gui.services.container import Services
     from filemeta_gui.ui.main_window import MainWindow
 
     shown_errors: list[str] = []
     main = MainWindow()
     main.errors.shown.connect(shown_errors.append)
-    services = run(qtbot, qloop, Services.open(db_url))
-    run(qtbot, qloop, main.attach(services))
+    services = run(qtbot, loop, Services.open(url))
+    run(qtbot, loop, main.attach(services))
     main.show()
     qtbot.waitExposed(main)
     wait_idle(qtbot, main)
     try:
         yield main
     finally:
-        run(qtbot, qloop, main.shutdown())
+        run(qtbot, loop, main.shutdown())
         main.close()
         main.deleteLater()
         QApplication.processEvents()

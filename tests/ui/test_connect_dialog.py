@@ -2,10 +2,10 @@
 and explain each kind of failure in plain words.
 
 About "wrong password": the test server's pg_hba.conf trusts every local connection
-(``host all all 127.0.0.1/32 trust``), so PostgreSQL accepts *any* password there and a
-wrong one cannot be provoked. What the server does reject is a role that does not exist
-and a role that may not log in; both come back as SQLSTATE 28000, the same class and the
-same message path as a wrong password (28P01), so those are what these tests use.
+(``host all all 127.0.0.1/32 trust``), so PostgreSQL accepts *any* password there. A
+wrong password (SQLSTATE 28P01) is therefore refused by a fake server that asks for the
+password the way PostgreSQL does (tests/support/fake_pg.py); the real server is used for
+what it does reject: a role that does not exist and one that may not log in (28000).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from filemeta_gui.ui.connection_settings import (
     RecentConnections,
 )
 from filemeta_gui.ui.dialogs.connect_dialog import ConnectDialog
+from tests.support.fake_pg import WrongPasswordServer
 from tests.support.pg import PgServer
 
 
@@ -222,6 +223,45 @@ def test_rejected_login_says_wrong_user_or_password(
     assert status.startswith("Could not connect: ")
     assert "wrong user name or password" in status
     assert "wrong-password" not in status, "a password is never shown"
+    assert recent.load() == [], "a failed connection is not remembered"
+
+
+@pytest.fixture
+def wrong_password_server(qasync_loop: Any, run_async: Any) -> Iterator[WrongPasswordServer]:
+    """A server on the dialog's loop that asks for the password and refuses it."""
+    server = WrongPasswordServer()
+    run_async(server.__aenter__())
+    yield server
+    run_async(server.__aexit__())
+
+
+def test_a_wrong_password_shows_the_message(
+    qtbot: QtBot, recent: RecentConnections, wrong_password_server: WrongPasswordServer
+) -> None:
+    dialog = make_dialog(qtbot, recent)
+    dialog.tabs.setCurrentIndex(1)
+    page = dialog.pg_page
+    for edit, text in (
+        (page.host_edit, "127.0.0.1"),
+        (page.database_edit, "photos"),
+        (page.user_edit, "alice"),
+        (page.password_edit, "not-her-password"),
+    ):
+        edit.clear()
+        qtbot.keyClicks(edit, text)
+    page.port_spin.setValue(wrong_password_server.port)
+
+    for button in (dialog.test_button, dialog.connect_button):
+        status = click_and_wait(qtbot, dialog, button)
+        assert status.startswith(
+            "Could not connect: Could not log in to the database 'photos' on 127.0.0.1: "
+            "wrong user name or password"
+        ), status
+        assert 'password authentication failed for user "alice"' in status
+        assert "not-her-password" not in status, "a password is never shown"
+
+    assert set(wrong_password_server.passwords) == {"not-her-password"}, "never asked"
+    assert dialog.isVisible() and dialog.opened is None
     assert recent.load() == [], "a failed connection is not remembered"
 
 
