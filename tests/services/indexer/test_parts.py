@@ -11,13 +11,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from filemeta_gui.repositories.index_writes import new_file_ids, signed64
+from filemeta_gui.db.engine import Database
+from filemeta_gui.domain.scan import ScanOptions
+from filemeta_gui.repositories.index_writes import new_file_ids, set_hash_values, signed64
 from filemeta_gui.services.indexer.content_type import content_type_for, sniff, split_extension
 from filemeta_gui.services.indexer.hash_worker import CHUNK, hash_file
 from filemeta_gui.services.indexer.hashing import HashJob, HashPool, colliding_first, packs
 from filemeta_gui.services.indexer.walker import ExcludeMatcher, ThreadedWalk, WalkSettings
-from tests.services.indexer.conftest import hash_worker_processes
+from tests.services.indexer.conftest import hash_worker_processes, rows, scan_path
 
 
 @pytest.mark.parametrize(
@@ -187,3 +190,20 @@ async def test_a_paused_walk_lists_nothing_until_resumed(tmp_path: Path) -> None
         await walk.close()
     assert len(first) + len(rest) == 100
     assert walk.report.folders == 21
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_batch_updates_join_by_key_and_leave_the_planner_as_it_was(
+    database: Database, tree: Path
+) -> None:
+    """The batch join is steered away from hashing the whole table, for that statement
+    only: what runs after it in the same transaction is planned as usual."""
+    await scan_path(database, tree, ScanOptions(hash_files=False))
+    target = (await rows(database))[str(tree / "a.txt")]
+    async with database.session(write=True) as session:
+        await set_hash_values(session, [(target.id, "ab" * 32)])
+        settings = await session.execute(
+            text("SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin')")
+        )
+        assert tuple(settings.one()) == ("on", "on")
+    assert (await rows(database))[str(tree / "a.txt")].hash_value == "ab" * 32
