@@ -21,7 +21,7 @@ import uuid
 from collections import deque
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from filemeta_gui.domain.records import FolderRecord
@@ -58,12 +58,6 @@ class ScanController(QObject):
         self.clock = time.monotonic  # replaceable in tests
         self._next_refresh = 0.0
         self._refresh_started: float | None = None
-        # A refresh skipped for being too soon comes later, not never: rows written just
-        # after the last one would otherwise wait for the next progress event, and a phase
-        # (matching moves, a long file being hashed) may send none for a while.
-        self._deferred = QTimer(self)
-        self._deferred.setSingleShot(True)
-        self._deferred.timeout.connect(self._refresh_if_scanning)
         self.dialog: QFileDialog | None = None
         self.confirm_box: QMessageBox | None = None
         a = window.acts
@@ -211,7 +205,6 @@ class ScanController(QObject):
         more than a fifth of the time: their queries cannot be stopped once they run in
         SQLite, and while a big first load has the indexes dropped they are slow."""
         if self.refreshing:
-            self._defer(REFRESH_INTERVAL_S)
             return
         now = self.clock()
         if self._refresh_started is not None:  # the last one has ended (at most this long)
@@ -219,19 +212,9 @@ class ScanController(QObject):
             self._next_refresh = now + max(REFRESH_INTERVAL_S, REFRESH_COST_FACTOR * cost)
             self._refresh_started = None
         if now < self._next_refresh:
-            self._defer(self._next_refresh - now)
             return
-        self._deferred.stop()
         self._refresh_started = now
         self.window.refresh()
-
-    def _defer(self, seconds: float) -> None:
-        if not self._deferred.isActive():
-            self._deferred.start(max(1, round(seconds * 1000)))
-
-    def _refresh_if_scanning(self) -> None:
-        if self._current is not None:
-            self._maybe_refresh()
 
     @property
     def refreshing(self) -> bool:

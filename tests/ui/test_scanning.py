@@ -25,7 +25,7 @@ from filemeta_gui.services.indexer.scanner import scan_folder
 from filemeta_gui.ui.models.file_columns import HASH
 from filemeta_gui.ui.models.sidebar_model import SidebarKind
 from filemeta_gui.ui.scan_controller import progress_view
-from tests.ui.conftest import run, wait_idle, wait_scanned
+from tests.ui.conftest import wait_idle, wait_scanned
 
 SMALL_FILES = 8
 BIG_FILE = "big.bin"
@@ -208,6 +208,7 @@ def test_progress_text_for_each_phase() -> None:
 def test_quitting_during_a_scan_cancels_it_and_closes_the_library(
     window: Any, qtbot: QtBot, qloop: Any, tmp_path: Path, caplog: Any
 ) -> None:
+    from tests.ui.conftest import run
 
     tree = many_files(tmp_path / "big", 6000)
     window.scan.add_folder(str(tree))
@@ -246,29 +247,3 @@ def test_refreshes_during_a_scan_wait_in_proportion_to_their_cost(window: Any) -
     assert refreshes == [100.0, 112.6]
     at(113.8)  # the one-second floor
     assert refreshes == [100.0, 112.6, 113.8]
-
-
-def test_a_refresh_skipped_as_too_soon_comes_later_without_another_event(
-    window: Any, qtbot: QtBot, qloop: Any, tmp_path: Path
-) -> None:
-    """Rows written just after a refresh show up even when no progress event follows."""
-    scan = window.scan
-    refreshes: list[float] = []
-    now = [100.0]
-    scan.clock = lambda: now[0]
-    window.refresh = lambda *args, **kwargs: refreshes.append(now[0])
-    folder = run(qtbot, qloop, window.services.folders.add(str(many_files(tmp_path / "f", 1))))
-    scan._current = folder  # as while it is being scanned
-
-    scan._maybe_refresh()  # at once
-    now[0] = 100.1
-    scan._maybe_refresh()  # the first has ended (0.1 s); the next is due at 101.1
-    assert refreshes == [100.0]
-    now[0] = 101.4  # and no event comes any more
-    qtbot.waitUntil(lambda: refreshes == [100.0, 101.4], timeout=3_000)
-
-    scan._current = None  # the scan ended: a pending refresh is not made
-    now[0] = 101.5
-    scan._maybe_refresh()
-    qtbot.wait(1_200)
-    assert refreshes == [100.0, 101.4]
