@@ -68,7 +68,7 @@ async def measure(
     await window.tasks.join()  # the last refresh of the list and the sidebar
     meter.stop()
     for stack in meter.traces:
-        print(f"--- GUI thread blocked for more than {trace} ms here:\n{stack}", flush=True)
+        print(f"--- {stack}", flush=True)
     elapsed = time.perf_counter() - started
     files = window.model.total or 0
     await window.shutdown()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from filemeta_gui.domain.enums import AccessType, Role, SortColumn
 
@@ -41,8 +41,6 @@ class FileRecord:
 
     @property
     def modified(self) -> datetime:
-        from datetime import UTC
-
         return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
 
 

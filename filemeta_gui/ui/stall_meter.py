@@ -11,6 +11,8 @@ import sys
 import threading
 import time
 import traceback
+from collections import Counter
+from types import FrameType
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -89,15 +91,46 @@ class StallMeter(QObject):
         self._last = now
 
     def _watch(self) -> None:
-        """Thread: when the GUI thread has not ticked for a while, note where it is."""
+        """Thread: while the GUI thread has not ticked for a while, sample where it is
+        every 2 ms; a stall longer than ``trace_over_ms`` keeps a summary of its samples
+        (one stack says where the thread was at one moment, not what took the time).
+        Sampling takes the interpreter lock, which the GUI thread may be waiting for: read
+        the traces for *where*, and the figures of a run without them for *how long*."""
         assert self.trace_over_ms is not None
-        limit = self.trace_over_ms / 1000.0
-        traced_tick: float | None = None
+        samples: Counter[str] = Counter()
+        stalled_since: float | None = None
         while not self._stop.wait(0.002):
             last = self._last
-            if last is None or last == traced_tick or time.perf_counter() - last < limit:
+            if last is None:
                 continue
+            late = time.perf_counter() - last
+            if last != stalled_since and samples:  # the stall ended with a tick
+                self._keep(samples, stalled_since)
+                samples = Counter()
+            if late * 1000.0 < self.interval_ms * 2:
+                continue
+            stalled_since = last
             frame = sys._current_frames().get(self._gui_thread)
             if frame is not None:
-                self.traces.append("".join(traceback.format_stack(frame)))
-                traced_tick = last
+                samples[_where(frame)] += 1
+
+    def _keep(self, samples: Counter[str], since: float | None) -> None:
+        ended = self._last or time.perf_counter()
+        length_ms = (ended - (since or ended)) * 1000.0
+        assert self.trace_over_ms is not None
+        if length_ms < self.trace_over_ms:
+            return
+        lines = [f"{count * 2:>4} ms  {where}" for where, count in samples.most_common(8)]
+        self.traces.append(f"stall of {length_ms:.0f} ms, sampled every 2 ms:\n" + "\n".join(lines))
+
+
+def _where(frame: FrameType) -> str:
+    """The innermost frames of the app and the one frame below them: what the GUI
+    thread was doing, at a glance (the event loop's own frames say nothing)."""
+    stack = traceback.extract_stack(frame)
+    ours = [entry for entry in stack if "filemeta_gui" in entry.filename]
+    chosen = (ours[-3:] if ours else []) + ([stack[-1]] if stack[-1] not in ours else [])
+    return " < ".join(
+        f"{entry.name} ({entry.filename.rsplit('/', 2)[-1]}:{entry.lineno})"
+        for entry in reversed(chosen)
+    )

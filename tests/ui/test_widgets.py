@@ -121,6 +121,25 @@ def test_stall_meter_sees_a_blocked_event_loop(qtbot: QtBot) -> None:
     assert meter.percentile(0.5) < 50
 
 
+def test_stall_meter_traces_say_where_the_gui_thread_was(qtbot: QtBot) -> None:
+    meter = StallMeter(interval_ms=5, trace_over_ms=40)
+    meter.start()
+    qtbot.waitUntil(lambda: len(meter.samples) >= 3)
+
+    def sleeping_slot() -> None:  # waiting in C (the lock released): sampled throughout
+        time.sleep(0.1)
+
+    QTimer.singleShot(0, sleeping_slot)
+    count = len(meter.samples)
+    qtbot.waitUntil(lambda: len(meter.samples) >= count + 3)
+    qtbot.wait(20)  # the watchdog notices the stall ended at its next look
+    meter.stop()
+    assert len(meter.traces) == 1, meter.traces
+    summary = meter.traces[0]
+    assert summary.startswith("stall of ")
+    assert "sleeping_slot (test_widgets.py:" in summary
+
+
 def test_sidebar_lists_folders_and_nested_tags_with_counts() -> None:
     now = datetime.now(UTC)
     parent = TagRecord(uuid.uuid4(), "travel", file_count=5)
