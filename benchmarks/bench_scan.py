@@ -239,6 +239,9 @@ class PgDatabases:
     async def drop_all(self) -> None:
         for name in self.created:
             await self._run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # Migration 0004 made group roles for the database; roles outlive it.
+            for kind in ("owner", "admin", "guest", "definer"):
+                await self._run(f'DROP ROLE IF EXISTS "{name}_{kind}"')
 
 
 # --- report --------------------------------------------------------------------------------
