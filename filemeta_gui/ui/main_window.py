@@ -7,6 +7,8 @@ call runs in a task kept by :attr:`MainWindow.tasks`; nothing here blocks the lo
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,7 @@ from PySide6.QtCore import QItemSelection, QModelIndex, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from filemeta_gui.domain.errors import QuerySyntaxError
+from filemeta_gui.domain.errors import FileMetaError, QuerySyntaxError
 from filemeta_gui.domain.query import parse
 from filemeta_gui.domain.records import FileRecord
 from filemeta_gui.ui import settings as keys
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         self.search.forget_last()
         self.model.set_library(services.library)
         self.menus.library_changed()
+        self.ui.detail.owner_names = await owner_names(services)
         await self.reload_sidebar()
         await self.team.attach(services)
         if previous is not None and previous is not services:
@@ -370,6 +373,19 @@ def library_names(services: Services) -> tuple[str, str]:
     url = database.url
     user = f"{url.username}@" if url.username else ""
     return f"PostgreSQL · {user}{url.host or 'localhost'}/{url.database}", database.name
+
+
+async def owner_names(services: Services) -> dict[uuid.UUID, str]:
+    """How the detail pane names file owners: "You" for the current user; an admin also
+    sees the others by login or address (a guest may not list users: ids only)."""
+    identity, names = services.identity, dict[uuid.UUID, str]()
+    if identity.is_admin:
+        with contextlib.suppress(FileMetaError):
+            names = {user.id: user.login or user.ip_address for user in await services.users.list()}
+    me = identity.user
+    if me is not None:
+        names[me.id] = f"You ({me.login})" if me.login else "You"
+    return names
 
 
 def _is_folder(url: QUrl) -> bool:

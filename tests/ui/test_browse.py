@@ -113,8 +113,9 @@ def test_selecting_a_file_shows_every_field(window: Any, qtbot: QtBot, sample_tr
     indexed = datetime.strptime(shown["Indexed"], "%Y-%m-%d %H:%M:%S %z")
     assert started <= indexed <= datetime.now(UTC), "indexed during this test"
     assert shown["SHA-256"].replace(" ", "") == hashlib.sha256(on_disk.read_bytes()).hexdigest()
-    user = window.services.identity.user
-    assert shown["Owner"] == (str(user.id) if user else "No owner")
+    me = window.services.identity.user
+    assert me is not None and record.owner_id == me.id
+    assert shown["Owner"] == (f"You ({me.login})" if me.login else "You")
     assert shown["Access"] == "Full"
     assert shown["File ID"] == str(record.id)
     assert detail.names["Tags"].isVisible()

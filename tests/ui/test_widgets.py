@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from filemeta_gui.domain.records import FolderRecord, TagRecord
+from filemeta_gui.domain.records import FileRecord, FolderRecord, TagRecord
 from filemeta_gui.ui.formatting import count_noun, human_duration, human_size, human_time
 from filemeta_gui.ui.models.sidebar_model import (
     COUNT_ROLE,
@@ -22,6 +22,7 @@ from filemeta_gui.ui.models.sidebar_model import (
 )
 from filemeta_gui.ui.stall_meter import StallMeter
 from filemeta_gui.ui.tasks import TaskRegistry
+from filemeta_gui.ui.widgets.detail_pane import DetailPane
 from filemeta_gui.ui.widgets.search_bar import SearchBar
 from filemeta_gui.ui.widgets.tag_editor import TagEditor
 
@@ -188,3 +189,24 @@ def test_human_times_and_durations() -> None:
     assert human_duration(75) == "1 min 15 s"
     assert human_duration(None) == ""
     assert count_noun(1, "file") == "1 file" and count_noun(1200, "file") == "1,200 files"
+
+
+def test_detail_pane_names_owners_it_knows_and_marks_the_others(qtbot: QtBot) -> None:
+    pane = DetailPane()
+    qtbot.addWidget(pane)
+    me, colleague, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    pane.owner_names = {me: "You", colleague: "ana@studio"}
+
+    def owner_shown(owner_id: uuid.UUID | None) -> str:
+        record = FileRecord(
+            id=uuid.uuid4(), filename="a.txt", file_path="/d/a.txt", os_path="/d/a.txt",
+            file_size=1, content_type="text/plain", upload_time=datetime.now(UTC), mtime_ns=0,
+            owner_id=owner_id,
+        )  # fmt: skip
+        pane.show_records([record])
+        return pane.values["Owner"].text()
+
+    assert owner_shown(me) == "You"
+    assert owner_shown(colleague) == "ana@studio"
+    assert owner_shown(stranger) == f"Another user ({str(stranger)[:8]}…)"
+    assert owner_shown(None) == "No owner"

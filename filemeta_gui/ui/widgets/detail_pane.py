@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -36,7 +37,7 @@ _FIELDS = (
     "Access",
     "File ID",
 )
-_ID_FIELDS = frozenset({"Owner", "File ID"})  # UUIDs: shown in an ``_id_field``
+_ID_FIELDS = frozenset({"File ID"})  # UUIDs: shown in an ``_id_field``
 
 
 class DetailPane(QScrollArea):
@@ -80,6 +81,8 @@ class DetailPane(QScrollArea):
         self._lay_out(body)
         self.setWidget(body)
         self.records: tuple[FileRecord, ...] = ()
+        self.owner_names: dict[uuid.UUID, str] = {}
+        """Who the owners are, by user id (set by the window for each library)."""
         self.show_records(())
 
     def _lay_out(self, body: QWidget) -> None:
@@ -130,6 +133,11 @@ class DetailPane(QScrollArea):
             )
         self.preview.setPixmap(pixmap)
 
+    def _owner(self, owner_id: uuid.UUID | None) -> str:
+        if owner_id is None:
+            return "No owner"
+        return self.owner_names.get(owner_id) or f"Another user ({str(owner_id)[:8]}…)"
+
     def _show_one(self, record: FileRecord) -> None:
         self.title.setText(record.filename)
         self.hint.hide()
@@ -141,8 +149,7 @@ class DetailPane(QScrollArea):
             "Modified": full_time(record.modified),
             "Indexed": full_time(record.upload_time),
             "SHA-256": _grouped(record.hash_value) if record.hash_value else "Not hashed yet",
-            # The pane is handed records only; the users list lives with the admin dialogs.
-            "Owner": str(record.owner_id) if record.owner_id else "No owner",
+            "Owner": self._owner(record.owner_id),
             "Access": record.access.value.capitalize() if record.access else "Full",
             "File ID": str(record.id),
         }
