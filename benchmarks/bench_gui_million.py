@@ -160,8 +160,9 @@ async def backend_figures(services: Any) -> dict[str, float]:
 
 
 async def measure(url: str, drag_steps: int, with_grid: bool) -> dict[str, Any]:
-    from filemeta_gui.app import freeze_startup_objects, prepare_application
+    from filemeta_gui.app import prepare_application
     from filemeta_gui.services.container import Services
+    from filemeta_gui.startup import freeze_startup_objects
     from filemeta_gui.ui.main_window import MainWindow
     from filemeta_gui.ui.models.file_columns import NAME, SIZE
     from filemeta_gui.ui.stall_meter import StallMeter

@@ -42,8 +42,9 @@ def make_tree(root: Path, files: int) -> Path:
 async def measure(
     tree: Path, url: str, interval_ms: int, trace: float | None, isolated: bool
 ) -> dict[str, float]:
-    from filemeta_gui.app import freeze_startup_objects, prepare_application
+    from filemeta_gui.app import prepare_application
     from filemeta_gui.services.container import Services
+    from filemeta_gui.startup import freeze_startup_objects
     from filemeta_gui.ui.main_window import MainWindow
     from filemeta_gui.ui.stall_meter import StallMeter
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from filemeta_gui import config
 from filemeta_gui.domain.errors import FileMetaError
+from filemeta_gui.startup import freeze_startup_objects
 from filemeta_gui.ui import settings
 from filemeta_gui.ui.resources import icon, stylesheet
 
@@ -95,17 +95,6 @@ async def run(app: QApplication, args: argparse.Namespace) -> int:
         window.errors.uninstall()
         window.deleteLater()
     return 0
-
-
-def freeze_startup_objects() -> None:
-    """Exempt what start-up made (modules, Qt wrappers, SQL caches) from the collector.
-
-    They live as long as the app, yet every full collection walked them all on the GUI
-    thread: 100-200 ms pauses while scrolling a 1M-file library (bench_gui_million.py).
-    Frozen, a full collection walks only what was made since.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 async def open_library(window: MainWindow, url: str | None) -> Services | None:
