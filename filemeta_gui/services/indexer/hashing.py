@@ -204,7 +204,7 @@ class _WorkerProcess:
         results: list[HashResult] = []
         for job, (status, digest, size, mtime_ns) in zip(jobs, fixed, strict=True):
             if status == hash_worker.OK:
-                same = size == job.size and mtime_ns == job.mtime_ns
+                same = _same(job, size, mtime_ns)
                 results.append(
                     HashResult(job.key, job.path, digest.hex(), size, mtime_ns, None, False, same)
                 )
