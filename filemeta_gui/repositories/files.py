@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     Subquery,
     and_,
@@ -102,8 +103,9 @@ class FileRepository(BaseRepository[File]):
         include_deleted: bool = False,
         bounded_walk: bool = False,
         seek: bool = False,
-    ) -> tuple[list[File], Cursor | None]:
-        """One keyset page: rows after ``request.after`` in the requested order.
+    ) -> tuple[list[Row[Any]], Cursor | None]:
+        """One keyset page: rows after ``request.after`` in the requested order, as plain
+        rows of every column (read like ``File`` objects, but not tracked by the session).
 
         Rows with equal sort values are ordered by id, so no row is skipped or repeated
         between pages however many share a value. Returns the rows and the cursor of the
@@ -124,7 +126,7 @@ class FileRepository(BaseRepository[File]):
         # One row more than asked tells whether another page follows, without a COUNT.
         if where is not None and bounded_walk and not postgresql and len(sections) == 1:
             rows = await keyset.walk_then_scan(
-                self._all,
+                self._plain_rows,
                 self._first_keys,
                 sections[0],
                 base,
@@ -139,7 +141,9 @@ class FileRepository(BaseRepository[File]):
         keys_first = where is not None and postgresql
         for section in sections:
             wanted = limit + 1 - len(rows)
-            rows += await self._all(keyset.statement(section, conditions, wanted, keys_first))
+            rows += await self._plain_rows(
+                keyset.statement(section, conditions, wanted, keys_first)
+            )
             if len(rows) > limit:
                 break
         if len(rows) <= limit:
@@ -285,6 +289,9 @@ class FileRepository(BaseRepository[File]):
 
     async def _all(self, query: Select[Any]) -> list[File]:
         return list((await self.session.scalars(query)).all())
+
+    async def _plain_rows(self, query: Select[Any]) -> list[Row[Any]]:
+        return list((await self.session.execute(query)).all())
 
     async def _first_keys(self, query: Select[Any]) -> tuple[object, ...] | None:
         row = (await self.session.execute(query)).first()

@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, Select, literal, select, tuple_
 from filemeta_gui.db.models import File
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.domain.records import PageRequest
+from filemeta_gui.repositories.convert import FILE_COLUMNS
 from filemeta_gui.repositories.sqlite_hints import unindexed
 
 Cursor = tuple[object, Any]
@@ -76,7 +77,7 @@ def statement(
     """The rows of one section matching ``where``, at most ``limit``."""
     conditions = [*where, *section.conditions]
     if not keys_first:
-        return select(File).where(*conditions).order_by(*section.order).limit(limit)
+        return select(*FILE_COLUMNS).where(*conditions).order_by(*section.order).limit(limit)
     # The order always ends with the id, so the keys are exactly the order's columns.
     keys = (
         select(*(_bare(column) for column in section.order))
@@ -85,7 +86,7 @@ def statement(
         .limit(limit)
         .subquery("page_keys")
     )
-    return select(File).join(keys, File.id == keys.c.id).order_by(*section.order)
+    return select(*FILE_COLUMNS).join(keys, File.id == keys.c.id).order_by(*section.order)
 
 
 def window_edge(section: Section, where: Sequence[ColumnElement[bool]], size: int) -> Select[Any]:

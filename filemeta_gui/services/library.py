@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Row, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filemeta_gui.db.engine import Database
@@ -167,7 +168,9 @@ class LibraryService:
         parts = [condition, self.policy.visible()]
         return and_(*(part for part in parts if part is not None)), plan
 
-    async def _records(self, session: AsyncSession, rows: list[File]) -> list[FileRecord]:
+    async def _records(
+        self, session: AsyncSession, rows: Sequence[File | Row[Any]]
+    ) -> list[FileRecord]:
         ids = [row.id for row in rows]
         tags = await FileRepository(session).tag_names(ids)
         levels: dict[uuid.UUID, AccessType] = {}

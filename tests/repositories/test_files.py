@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy import select
 
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File
 from filemeta_gui.domain.errors import ValidationError
 from filemeta_gui.domain.paths import to_stored
 from filemeta_gui.repositories import FileRepository, TagRepository
-from filemeta_gui.repositories.convert import file_record
+from filemeta_gui.repositories.convert import FILE_COLUMNS, file_record
 from tests.repositories.factories import add_files, at, digest, file_row
 
 
@@ -183,3 +184,28 @@ async def test_non_utf8_names_keep_their_bytes(database: Database) -> None:
         assert record.file_path == "/n/caf\\xe9.txt"
         assert record.os_path == os_path and os.fsencode(record.os_path) == b"/n/caf\xe9.txt"
         assert record.tags == ("x",) and record.id == row.id
+
+
+async def test_a_page_row_makes_the_same_record_as_the_file_object(database: Database) -> None:
+    """Pages read plain rows by position (``FILE_COLUMNS``); every field must land where
+    reading the ``File`` by name puts it, non-UTF-8 bytes and the bin included."""
+    os_path = os.fsdecode(b"/n/r\xe9sum\xe9.pdf")
+    text, raw = to_stored(os_path)
+    values = {
+        "raw_path": raw, "file_size": 4242, "content_type": "application/pdf",
+        "extension": "pdf", "mtime_ns": 1_700_000_000_123_456_789, "hash_value": digest("r"),
+        "thumbnail_path": "/cache/ab.webp", "inode": 77, "device": 3, "deleted_at": at(5),
+    }  # fmt: skip
+    async with database.session() as session:
+        await add_files(session, file_row(text, **values))
+    async with database.session() as session:
+        (as_object,) = (await session.scalars(select(File))).all()
+        (as_row,) = (await session.execute(select(*FILE_COLUMNS))).all()
+    assert file_record(as_row, ("t",)) == file_record(as_object, ("t",))
+    record = file_record(as_row)
+    assert (record.os_path, record.file_size, record.mtime_ns) == (
+        os_path,
+        4242,
+        values["mtime_ns"],
+    )
+    assert (record.thumbnail_path, record.deleted_at) == ("/cache/ab.webp", at(5))
