@@ -54,6 +54,14 @@ class DuplicateService:
         groups.sort(key=lambda g: (-g.reclaimable, g.hash_value))
         return groups
 
+    async def group_count(self, min_size: int = 1, include_empty: bool = False) -> int:
+        """How many groups :meth:`groups` finds without a limit (one GROUP BY, no rows);
+        for a guest, counted before checking which copies they may read."""
+        if self.policy.sees_nothing:
+            return 0
+        async with self.database.session() as session:
+            return await FileRepository(session).duplicate_group_count(min_size, include_empty)
+
     async def _visible(
         self, session: AsyncSession, found: list[DuplicateRows]
     ) -> list[DuplicateRows]:

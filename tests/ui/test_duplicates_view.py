@@ -282,3 +282,33 @@ def test_keep_everything_clears_the_marks(qtbot: QtBot, view: DuplicatesView) ->
     assert view.model.marked_for_removal() == []
     assert not view.remove_library_button.isEnabled()
     assert view.model.parent(QModelIndex()) == QModelIndex()
+
+
+def test_the_largest_groups_come_first_and_more_on_demand(
+    qtbot: QtBot, services: Services, monkeypatch: pytest.MonkeyPatch, run_async: Any
+) -> None:
+    """A big library has tens of thousands of groups: the view loads a page of them, the
+    ones that free the most space, and says how many there are in all."""
+    monkeypatch.setattr(duplicates_view, "GROUPS_SHOWN", 1)
+    widget = DuplicatesView(services.duplicates)
+    qtbot.addWidget(widget)
+    widget.show()
+    with qtbot.waitSignal(widget.loaded, timeout=30_000):
+        widget.refresh()
+    assert widget.model.rowCount() == 1
+    every = run_async(services.duplicates.groups())
+    assert every[0].reclaimable > every[1].reclaimable
+    assert widget.model.groups[0].hash_value == every[0].hash_value, "the one freeing the most"
+    assert widget.summary_label.text().startswith("The 1 group freeing the most, of 2 · ")
+    assert widget.more_button.isVisible() and widget.more_button.text() == "Show 1 more"
+    toggle_keep(qtbot, widget, 0, 0)
+    marked = widget.model.marked_for_removal()
+
+    with qtbot.waitSignal(widget.loaded, timeout=30_000):
+        qtbot.mouseClick(widget.more_button, Qt.MouseButton.LeftButton)
+    assert widget.model.rowCount() == 2
+    assert widget.model.marked_for_removal() == marked, "marks survive loading more"
+    assert widget.summary_label.text().startswith("2 groups · 5 copies · ")
+    assert not widget.more_button.isVisible()
+    widget.shutdown()
+    qtbot.waitUntil(lambda: not widget.busy)
