@@ -50,6 +50,7 @@ from filemeta_gui.db.engine import Database
 from filemeta_gui.domain.scan import ScanOptions, ScanPhase, ScanProgress
 from filemeta_gui.repositories.index_writes import ensure_folder
 from filemeta_gui.services.indexer.scanner import FolderScanner
+from filemeta_gui.startup import freeze_startup_objects
 
 DEFAULT_PG = os.environ.get("FILEMETA_TEST_PG_URL", "postgresql://postgres@127.0.0.1/postgres")
 
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     hashlib_anchor(paths)
     first = Anchors(find_anchor(root), hashlib_anchor(paths),
                     hashlib_processes_anchor(paths, cores), cores)  # fmt: skip
+    freeze_startup_objects()  # as `filemeta scan` and the window's scan process do
     results = asyncio.run(run(args, root, work))
     anchors = Anchors(
         min(first.find_s, find_anchor(root)),

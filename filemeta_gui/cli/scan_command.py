@@ -10,6 +10,7 @@ from typing import TextIO
 from filemeta_gui.cli.output import human_bytes
 from filemeta_gui.cli.session import open_services
 from filemeta_gui.domain.scan import ScanOptions, ScanProgress
+from filemeta_gui.startup import freeze_startup_objects
 
 PLAIN_EVERY_S = 2.0
 MAX_ERRORS_SHOWN = 20
@@ -22,6 +23,9 @@ async def run(args: argparse.Namespace) -> int:
         excludes=tuple(args.exclude),
     )
     async with open_services(args) as services:
+        # A scan makes a million objects at 100k files, and each full collection walked
+        # the start-up ones too: 0.2 s of a 3.3 s metadata-only scan.
+        freeze_startup_objects()
         for path in args.paths:
             folder = await services.folders.add(path, args.follow_symlinks, args.exclude)
             reporter = _Reporter(sys.stderr, folder.path)

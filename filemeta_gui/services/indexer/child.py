@@ -61,10 +61,12 @@ async def run_request(request: ScanRequest, requests: IO[bytes], out: IO[bytes])
     from filemeta_gui.db.engine import Database
     from filemeta_gui.domain.errors import FileMetaError
     from filemeta_gui.services.indexer.scanner import FolderScanner
+    from filemeta_gui.startup import freeze_startup_objects
 
     loop = asyncio.get_running_loop()
     database = Database(request.database_url, monitoring=False)
     scanner = FolderScanner(database, request.folder_id, request.options, owner_id=request.owner_id)
+    freeze_startup_objects()  # as the command line's scan does (see cli/scan_command.py)
 
     def cancel_soon() -> None:
         with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to stop
