@@ -241,31 +241,47 @@ class FileRepository(BaseRepository[File]):
     ) -> list[DuplicateRows]:
         """Files sharing a hash, as ``(hash, size, rows)``, biggest reclaimable space first.
 
-        Two queries whatever the number of groups: one GROUP BY for the groups, one join
-        of the files against it for their rows. ``limit``: only the first groups (at 1M
-        files with 10% copies there are ~90k groups; a screen shows a few dozen).
+        ``limit``: only the first groups (at 1M files with 10% copies there are ~80k
+        groups; a screen shows a few dozen).
+        """
+        return (await self.duplicate_groups_counted(min_size, include_empty, limit))[0]
+
+    async def duplicate_groups_counted(
+        self, min_size: int = 1, include_empty: bool = False, limit: int | None = None
+    ) -> tuple[list[DuplicateRows], int]:
+        """:meth:`duplicate_groups`, and how many groups there are in all (``limit`` aside).
+
+        The GROUP BY runs once (~0.3 s at 1M files) and counts the groups as it ranks
+        them; the rows of all groups are one join against it, those of the first few are
+        looked up by hash.
         """
         groups = _duplicate_hashes(min_size, include_empty)
         wasted = groups.c.file_size * (groups.c.copies - 1)
         ranked = (
-            select(groups.c.hash_value, groups.c.file_size)
+            select(groups.c.hash_value, groups.c.file_size, func.count().over())
             .order_by(wasted.desc(), groups.c.hash_value)
             .limit(limit)
         )
-        order = (await self.session.execute(ranked)).all()
-        chosen = groups if limit is None else ranked.subquery("chosen_groups")
-        members = select(File).join(
-            chosen,
-            and_(File.hash_value == chosen.c.hash_value, File.file_size == chosen.c.file_size),
-        )
-        rows = await self._all(members.where(live()).order_by(File.file_path, File.id))
+        found = (await self.session.execute(ranked)).all()
+        total = int(found[0][2]) if found else 0
+        order = [(h, size) for h, size, _ in found]
+        in_order = (File.file_path, File.id)
+        if limit is None:
+            on = and_(File.hash_value == groups.c.hash_value, File.file_size == groups.c.file_size)
+            rows = await self._all(select(File).join(groups, on).where(live()).order_by(*in_order))
+        else:  # a group's rows all come in one chunk, so each stays in path order
+            rows = []
+            for hashes in chunked([h for h, _ in order], ID_CHUNK):
+                query = select(File).where(File.hash_value.in_(hashes), live())
+                rows += await self._all(query.order_by(*in_order))
         by_key: dict[tuple[str, int], list[File]] = {}
         for row in rows:
             by_key.setdefault((row.hash_value or "", row.file_size), []).append(row)
         # Rows can vanish between the two queries (another client); keep real groups only.
-        return [
+        kept = [
             (h, size, by_key[(h, size)]) for h, size in order if len(by_key.get((h, size), ())) > 1
         ]
+        return kept, total
 
     async def duplicate_group_count(self, min_size: int = 1, include_empty: bool = False) -> int:
         """How many groups :meth:`duplicate_groups` would return (one GROUP BY, no rows)."""

@@ -30,7 +30,6 @@ class DuplicateService:
         self.database = database
         self.policy = policy
 
-    @operation("duplicates.groups")
     async def groups(
         self, min_size: int = 1, include_empty: bool = False, limit: int | None = None
     ) -> list[DuplicateGroup]:
@@ -39,11 +38,19 @@ class DuplicateService:
         ``limit``: the first groups only (for a guest, of the groups before checking which
         copies they may read, so fewer may come back).
         """
+        return (await self.groups_and_total(min_size, include_empty, limit))[0]
+
+    @operation("duplicates.groups")
+    async def groups_and_total(
+        self, min_size: int = 1, include_empty: bool = False, limit: int | None = None
+    ) -> tuple[list[DuplicateGroup], int]:
+        """:meth:`groups`, and how many groups there are in all (``limit`` aside; for a
+        guest, counted before checking which copies they may read)."""
         if self.policy.sees_nothing:
-            return []
+            return [], 0
         async with self.database.session() as session:
             files = FileRepository(session)
-            found = await files.duplicate_groups(min_size, include_empty, limit)
+            found, total = await files.duplicate_groups_counted(min_size, include_empty, limit)
             found = await self._visible(session, found)
             ids = [row.id for _, _, rows in found for row in rows]
             tags = await files.tag_names(ids)
@@ -52,15 +59,7 @@ class DuplicateService:
             for h, size, rows in found
         ]
         groups.sort(key=lambda g: (-g.reclaimable, g.hash_value))
-        return groups
-
-    async def group_count(self, min_size: int = 1, include_empty: bool = False) -> int:
-        """How many groups :meth:`groups` finds without a limit (one GROUP BY, no rows);
-        for a guest, counted before checking which copies they may read."""
-        if self.policy.sees_nothing:
-            return 0
-        async with self.database.session() as session:
-            return await FileRepository(session).duplicate_group_count(min_size, include_empty)
+        return groups, total
 
     async def _visible(
         self, session: AsyncSession, found: list[DuplicateRows]

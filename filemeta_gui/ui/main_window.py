@@ -20,6 +20,7 @@ from filemeta_gui.domain.errors import FileMetaError, QuerySyntaxError
 from filemeta_gui.domain.query import parse
 from filemeta_gui.domain.records import FileRecord
 from filemeta_gui.ui import settings as keys
+from filemeta_gui.ui.dialogs.admin_common import user_name
 from filemeta_gui.ui.errors import ConnectionBanner, ErrorHandler
 from filemeta_gui.ui.file_actions import FileActions
 from filemeta_gui.ui.formatting import count_noun, human_size
@@ -377,11 +378,11 @@ def library_names(services: Services) -> tuple[str, str]:
 
 async def owner_names(services: Services) -> dict[uuid.UUID, str]:
     """How the detail pane names file owners: "You" for the current user; an admin also
-    sees the others by login or address (a guest may not list users: ids only)."""
+    sees the others as the admin dialogs name them (a guest may not list users)."""
     identity, names = services.identity, dict[uuid.UUID, str]()
     if identity.is_admin:
         with contextlib.suppress(FileMetaError):
-            names = {user.id: user.login or user.ip_address for user in await services.users.list()}
+            names = {user.id: user_name(user) for user in await services.users.list()}
     me = identity.user
     if me is not None:
         names[me.id] = f"You ({me.login})" if me.login else "You"

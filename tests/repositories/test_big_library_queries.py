@@ -25,6 +25,7 @@ async def test_first_duplicate_groups_and_their_count(database: Database) -> Non
         assert first == everything[:2]
         assert [len(members) for _, _, members in first] == [5, 4]
         assert await files.duplicate_group_count() == 4
+        assert await files.duplicate_groups_counted(limit=2) == (first, 4), "one GROUP BY"
         # A group whose second copy is in the bin is no group.
         await files.soft_delete([c.id for c in created if c.file_path.startswith("/d/10/")][:1])
         assert await files.duplicate_group_count() == 3

@@ -150,8 +150,10 @@ class Resolver:
         hash_only: list[tuple[Any, str]] = []
         gone: list[Any] = []
         thumbnails: list[ThumbnailJob] = []
+        hashed_bytes = 0
         for result in results:
             if result.digest is not None:
+                hashed_bytes += result.size
                 if result.same_stats:
                     hash_only.append((result.key, result.digest))
                 else:
@@ -168,9 +170,8 @@ class Resolver:
             await writes.set_hash_values(session, hash_only)
             await writes.set_hashes(session, rows)
             removed = await writes.soft_delete(session, gone, when)
-        stored = [result for result in results if result.digest is not None]
-        self.counters.hashed += len(stored)
-        self.counters.bytes_hashed += sum(result.size for result in stored)
+        self.counters.hashed += len(hash_only) + len(rows)
+        self.counters.bytes_hashed += hashed_bytes
         self.counters.removed += removed
         self.thumbnail_jobs.extend(thumbnails)
 

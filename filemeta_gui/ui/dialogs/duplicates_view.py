@@ -60,11 +60,9 @@ GROUPS_SHOWN = 500  # loaded at a time, largest first
 class DuplicateSource(Protocol):
     """What the view needs from ``DuplicateService``."""
 
-    async def groups(
+    async def groups_and_total(
         self, min_size: int = 1, include_empty: bool = False, limit: int | None = None
-    ) -> list[DuplicateGroup]: ...
-
-    async def group_count(self, min_size: int = 1, include_empty: bool = False) -> int: ...
+    ) -> tuple[list[DuplicateGroup], int]: ...
 
     async def remove(self, file_ids: Sequence[uuid.UUID], mode: RemovalMode) -> RemovalResult: ...
 
@@ -228,8 +226,9 @@ class DuplicatesView(QWidget):
         min_size = int(self.min_size_combo.currentData() or 1)
         # The largest groups first and a count of all: at 1M files with 10% copies there
         # are ~80k groups, 11 s to load them all, well under a second for the first 500.
-        self.found = await self._service.group_count(min_size=min_size)
-        groups = await self._service.groups(min_size=min_size, limit=self.limit)
+        groups, self.found = await self._service.groups_and_total(
+            min_size=min_size, limit=self.limit
+        )
         self.model.set_groups(groups)
         for row in range(min(self.model.rowCount(), 50)):
             self.tree.expand(self.model.index(row, 0))

@@ -37,7 +37,6 @@ _FIELDS = (
     "Access",
     "File ID",
 )
-_ID_FIELDS = frozenset({"File ID"})  # UUIDs: shown in an ``_id_field``
 
 
 class DetailPane(QScrollArea):
@@ -91,7 +90,7 @@ class DetailPane(QScrollArea):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         for name in _FIELDS:
             self.values[name] = (
-                _id_field(body) if name in _ID_FIELDS else _value_label(body, name == "SHA-256")
+                _id_field(body) if name == "File ID" else _value_label(body, name == "SHA-256")
             )
             self.names[name] = _field_label(body, name)
             form.addRow(self.names[name], self.values[name])
