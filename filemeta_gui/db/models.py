@@ -132,6 +132,8 @@ class File(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     filename: Mapped[str] = mapped_column(String(255))
+    """The last part of ``file_path`` (its first 255 characters): always a part of the path,
+    which is why a word search looks in the path alone (``repositories.query_sql``)."""
     file_path: Mapped[str] = mapped_column(Text, unique=True)
     raw_path: Mapped[bytes | None] = mapped_column(LargeBinary)
     """Exact bytes of a path that is not valid UTF-8 (see ``domain.paths``)."""

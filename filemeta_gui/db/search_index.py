@@ -1,13 +1,15 @@
 """The substring-search indexes on file names and paths, and switching them off for bulk loads.
 
-Migration 0002 creates them (this module mirrors its DDL; a test checks they agree):
+Migration 0002 creates them (this module mirrors its DDL and 0006's; a test checks they
+agree):
 
 * SQLite: ``files_fts``, an FTS5 table with the trigram tokenizer over ``filename`` and
   ``file_path``. It is an *external content* table: it stores only the index and reads the
   text from ``files``, keyed on the implicit ``rowid`` of ``files`` (a rowid table, since
   its UUID key is not an INTEGER PRIMARY KEY). Three triggers keep it in sync.
-* PostgreSQL: ``pg_trgm`` GIN indexes on ``filename`` and ``file_path``. Indexes on the
-  plain columns (not ``lower(...)``) because ``gin_trgm_ops`` serves ``ILIKE`` directly.
+* PostgreSQL: a ``pg_trgm`` GIN index on ``file_path`` (migration 0006 dropped the one on
+  ``filename``). On the plain column (not ``lower(...)``) because ``gin_trgm_ops`` serves
+  ``ILIKE`` directly.
 
 A first scan of 100k+ files is several times faster when these are built once after the
 load instead of row by row (DESIGN.md, issue 8): call :func:`suspend_search_index` before
@@ -65,10 +67,8 @@ FTS_TRIGGERS: dict[str, str] = {
 }
 FTS_REBUILD = "INSERT INTO files_fts(files_fts) VALUES ('rebuild')"
 
-TRGM_INDEXES: dict[str, str] = {
-    "ix_files_trgm_filename": "filename",
-    "ix_files_trgm_path": "file_path",
-}
+TRGM_INDEXES: dict[str, str] = {"ix_files_trgm_path": "file_path"}
+"""Words are looked for in the path alone, which holds the name (migration 0006)."""
 
 # Rows inserted after a GIN index exists wait in its "pending list" (up to 4 MB), which every
 # search scans in full: measured at 100k rows, 500 extra pages and 2 ms per search instead of

@@ -9,8 +9,10 @@ through an index (migration 0002):
   shorter terms, so those use ``LIKE ... ESCAPE`` (a full scan; ``LIKE`` never uses FTS).
   AND/OR of several long terms are merged into one MATCH so FTS5 intersects the posting
   lists itself instead of SQLite joining one subquery per word.
-* PostgreSQL: ``ILIKE`` with an escaped pattern, served by the ``pg_trgm`` GIN indexes on
-  ``filename`` and ``file_path``.
+* PostgreSQL: ``ILIKE`` with an escaped pattern on ``file_path``, served by its ``pg_trgm``
+  GIN index.
+
+A word is looked for in the path only: the file name is part of it.
 
 ``path:`` globs are case-sensitive: ``GLOB`` on SQLite (a literal start reads a range of the
 file_path index; a leading wildcard is narrowed through FTS), ``LIKE`` over the trigram
@@ -175,8 +177,11 @@ class _Compiler:
     def term(self, text: str, indexed: bool = True) -> ColumnElement[bool]:
         if self.sqlite and len(text) >= FTS_MIN_CHARS:
             return _fts_match(fts_phrase(text), indexed)
-        pattern = f"%{escape_like(text)}%"
-        return sa.or_(self._like(File.filename, pattern), self._like(File.file_path, pattern))
+        # The name is part of the path (``models.File.filename``), so a word found in the
+        # name is found in the path: testing the path alone selects the same rows at half
+        # the cost (at 1M files, a scan for a word in no file: 0.22 s against 0.11 s on
+        # SQLite; 0.59 s against 0.41 s on PostgreSQL, whose ILIKE is the dearer part).
+        return self._like(File.file_path, text)
 
     def path(self, glob: str, indexed: bool = True) -> ColumnElement[bool]:
         # Case-sensitive, as paths are: /data/Photos and /data/photos are two folders.
@@ -196,11 +201,29 @@ class _Compiler:
         expression = " AND ".join(f"file_path : {fts_phrase(run)}" for run in runs)
         return sa.and_(_fts_match(expression, indexed), condition)
 
-    def _like(self, column: QueryableAttribute[Any], pattern: str) -> ColumnElement[bool]:
-        # Words ignore case. SQLite's LIKE already does (for ASCII); PostgreSQL needs ILIKE.
-        if self.sqlite:
-            return column.like(pattern, escape=LIKE_ESCAPE)
-        return column.ilike(pattern, escape=LIKE_ESCAPE)
+    def _like(self, column: QueryableAttribute[Any], text: str) -> ColumnElement[bool]:
+        """``column`` contains ``text``, in any case (SQLite's LIKE folds ASCII only)."""
+        literal = escape_like(text)
+        # An ESCAPE clause costs SQLite a third more per row (1M rows: 0.14 s against
+        # 0.10 s), so it is only written when the word holds a wildcard or the escape.
+        escape = LIKE_ESCAPE if literal != text else None
+        pattern = f"%{literal}%"
+        # SQLite's LIKE ignores case itself; a word without letters ("20") has no case to
+        # ignore, and PostgreSQL's ILIKE lower-cases every path it tests (1M paths: LIKE
+        # 0.13 s, ILIKE 0.50 s).
+        if self.sqlite or text.lower() == text.upper():
+            return column.like(pattern, escape=escape)
+        if len(text) >= FTS_MIN_CHARS or not text.isascii():
+            return column.ilike(pattern, escape=escape)
+        # Too short for the trigram index, so every path is tested. Under the "C"
+        # collation ILIKE folds ASCII only and skips the locale's conversion: exact for
+        # an all-ASCII path, and only the others pay for the full ILIKE (a word in no
+        # file at 1M files: 0.30 s against 0.40 s).
+        all_ascii = sa.func.octet_length(column) == sa.func.char_length(column)
+        return sa.or_(
+            column.collate("C").ilike(pattern, escape=escape),
+            sa.and_(sa.not_(all_ascii), column.ilike(pattern, escape=escape)),
+        )
 
     # --- boolean structure ------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Migration 0002 and the search-index helpers for bulk loads, on both backends."""
+"""Migrations 0002 and 0006 and the search-index helpers for bulk loads, on both backends."""
 
 from __future__ import annotations
 
@@ -82,8 +82,27 @@ EXPECTED = {
         "files_fts_update",
         "files_fts_delete",
     },
-    "postgresql": {"ix_files_trgm_filename", "ix_files_trgm_path", "pg_trgm"},
+    "postgresql": {"ix_files_trgm_path", "pg_trgm"},
 }
+
+
+@only_postgresql
+async def test_migration_0006_drops_the_name_index_and_0005_has_it(
+    empty_db_url: str, backend: str
+) -> None:
+    database = await Database.open(empty_db_url, upgrade=False)
+    try:
+        await run_command(database, "upgrade", "0005")
+        before = set(await _objects(database))
+        assert before == EXPECTED[backend] | {"ix_files_trgm_filename"}
+        await _insert(database, "/names/Cathedral.jpg")
+        await run_command(database, "upgrade", "head")
+        assert set(await _objects(database)) == EXPECTED[backend]
+        assert await _find(database, "cathedral") == {"/names/Cathedral.jpg"}
+        await run_command(database, "downgrade", "0005")
+        assert set(await _objects(database)) == before
+    finally:
+        await database.dispose()
 
 
 async def test_migration_cycle_empty_head_base_head(empty_db_url: str, backend: str) -> None:

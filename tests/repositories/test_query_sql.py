@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from filemeta_gui.db.engine import Database
@@ -134,6 +135,18 @@ CASES: list[tuple[str, set[str]]] = [
     ("x.", {"xy"}),
     ("Q", {"quote"}),
     ("mp", {"song", "clip"}),
+    # words without letters: no case to fold (PostgreSQL uses LIKE for them)
+    ("20", {"beach", "sunset"}),
+    ("2024", {"beach", "sunset"}),
+    ("4/", {"beach", "sunset"}),
+    # short ASCII words in a non-ASCII path, short non-ASCII words
+    ("ST", {"unicode"}),
+    ("Ü", {"unicode"}),
+    ("ß", {"unicode"}),
+    # a word in the folder part only, in the name only, across the last slash
+    ("misc", {"slash", "unicode", "xy", "quote", "draft"}),
+    ("clip", {"clip"}),
+    ("s/ax", {"axb"}),
     # non-ASCII, 3+ characters: both backends fold case
     ("straße", {"unicode"}),
     ("ÜNÏCODE", {"unicode"}),
@@ -210,6 +223,21 @@ async def test_queries_find_exactly_the_matching_files(database: Database) -> No
         if found != expected:
             wrong.append(f"{query!r}: found {sorted(found)}, expected {sorted(expected)}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_short_words_fold_case_as_the_server_does_in_non_ascii_paths(
+    database: Database,
+) -> None:
+    # Short words test every path with an ASCII-only ILIKE first; a path that is not all
+    # ASCII must still get the server's own folding. Its locale folds the Kelvin sign
+    # (U+212A) to "k", which ASCII folding cannot: only the fallback finds this file.
+    kelvin = "/misc/\u212aelvin.txt"
+    await _populate(database)
+    async with database.session() as session:
+        await session.execute(sa.insert(File), [_row(kelvin, "text/plain", 1, 0, None)])
+    assert await _search(database, "KE") == {kelvin}
+    assert await _search(database, "ke") == {kelvin}
 
 
 async def test_modified_reads_dates_in_the_given_time_zone(database: Database) -> None:

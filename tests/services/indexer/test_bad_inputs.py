@@ -169,6 +169,7 @@ async def test_names_that_are_not_utf8_are_found_again(database: Database, tmp_p
     assert row.raw_path == raw_file
     assert row.file_path == display(path) and "\\xe9" in row.file_path
     assert row.filename == "caf\\xe9\\xff.txt"
+    assert row.file_path.endswith("/" + row.filename)
     assert row.hash_value == sha256(raw_file)
     assert (first.last.new, again.last.new, again.last.unchanged) == (1, 0, 1)
     os.rename(raw_file, raw_folder + b"/\xe9t\xe9.txt")
@@ -195,6 +196,8 @@ async def test_longest_names(database: Database, tmp_path: Path) -> None:
     for name in names:
         row = found[os.fsdecode(os.fsencode(root) + b"/" + name)]
         assert len(row.filename) <= 255
+        # Word search looks in the path alone: the (cut) name must be a part of it.
+        assert row.filename in row.file_path.rsplit("/", 1)[1]
         assert row.hash_value is not None
 
 
