@@ -98,7 +98,9 @@ def _yield_the_processor() -> None:
     """Run behind the window: on a machine whose cores this scan and its hash workers
     (which inherit the niceness) keep busy, the window's threads would otherwise queue
     for a core like any other. Desktop indexers do the same; the scan loses little, as
-    the window needs a core only now and then. (``SCHED_IDLE`` measured no better.)"""
+    the window needs a core only now and then. It counts only because the child stays in
+    the app's session (``isolated.ChildScan._spawn``): Linux weighs niceness within a
+    session, after sharing the processor between sessions."""
     with contextlib.suppress(OSError, AttributeError):  # not on this platform
         os.nice(NICENESS)
 

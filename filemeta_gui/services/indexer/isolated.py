@@ -156,8 +156,11 @@ class ChildScan:
             stdout=subprocess.PIPE,
             env=child_environment(),
             # Its own process group: a kill reaches its hash workers too, and a Ctrl+C
-            # meant for the app does not cut a write short.
-            start_new_session=_POSIX,
+            # meant for the app does not cut a write short. Not its own session: Linux
+            # shares the processor between sessions first ("autogroups") and applies
+            # niceness only within one, so in a session of its own the scan's lowered
+            # priority did nothing and took a core's worth from the window's threads.
+            process_group=0 if _POSIX else None,
         )
 
     def _read_all(self, stdout: Any, loop: asyncio.AbstractEventLoop) -> None:
