@@ -64,6 +64,22 @@ PLACEHOLDER = "…"
 PLACEHOLDER_COLOR = QColor("#9aa3af")
 _Index = QModelIndex | QPersistentModelIndex
 _DISPLAY = Qt.ItemDataRole.DisplayRole
+# Plain ints: ``data`` runs for every role of every cell painted (about 1,300 calls per
+# repaint of a full window), and comparing with the enum members costs a lookup each.
+_DISPLAY_ROLE = int(_DISPLAY)
+_DECORATION_ROLE = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP_ROLE = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT_ROLE = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND_ROLE = int(Qt.ItemDataRole.ForegroundRole)
+_ANSWERED_ROLES = frozenset(
+    (_DISPLAY_ROLE, _DECORATION_ROLE, _TOOLTIP_ROLE, _ALIGNMENT_ROLE, _FOREGROUND_ROLE, FILE_ROLE)
+)
+_CELL_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled
+    | Qt.ItemFlag.ItemIsSelectable
+    | Qt.ItemFlag.ItemIsDragEnabled
+    | Qt.ItemFlag.ItemNeverHasChildren
+)
 
 
 def _record_id(record: FileRecord) -> uuid.UUID:
@@ -242,35 +258,30 @@ class FileTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
+        # Most roles a delegate asks for (font, colours, size hint…) are not ours: answer
+        # them before looking anything up.
+        if role not in _ANSWERED_ROLES or not index.isValid():
             return None
-        record = self._cache.get(index.row())
         column = index.column()
+        if role == _ALIGNMENT_ROLE:
+            return RIGHT if column == SIZE else LEFT
+        record = self._cache.get(index.row())
         if record is None:
             return self._placeholder(index.row(), column, role)
-        if role == _DISPLAY:
+        if role == _DISPLAY_ROLE:
             if column == FOLDER:
                 return folder_text(record, self._roots.get(record.folder_id or NO_FOLDER))
             return display_text(record, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == NAME:
-            return self._decoration(record)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DECORATION_ROLE:
+            return self._decoration(record) if column == NAME else None
+        if role == _TOOLTIP_ROLE:
             return tooltip(record, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT if column == SIZE else LEFT
         if role == FILE_ROLE:
             return record
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemIsDragEnabled
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS) or COLUMNS[column].sort is None:
@@ -364,14 +375,12 @@ class FileTableModel(QAbstractTableModel):
     # --- helpers ----------------------------------------------------------------------
 
     def _placeholder(self, row: int, column: int, role: int) -> Any:
-        if role == _DISPLAY:
+        if role == _DISPLAY_ROLE:
             if 0 <= row < self._rows:
                 self.loader.want(row // self._cache.block_size)
             return PLACEHOLDER if column == NAME else None
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND_ROLE:
             return PLACEHOLDER_COLOR
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return LEFT
         return None
 
     def _decoration(self, record: FileRecord) -> Any:
