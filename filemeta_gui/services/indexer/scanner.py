@@ -19,6 +19,7 @@ consuming task (or closing the iterator) works too and cleans up the same way.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import stat
 import uuid
@@ -220,12 +221,23 @@ class FolderScanner:
 
     async def _load_known(self) -> dict[str, KnownRow]:
         known: dict[str, KnownRow] = {}
+        # Half a million objects that live until the scan ends: each collection while they
+        # were made walked all made so far, and every full one during the walk walked them
+        # again (100k files: 110-215 ms of an unchanged rescan's 1.1 s in collections).
+        # Made with the collector off, then frozen, they cost the collector nothing; they
+        # are freed by reference counting as usual (rows hold no cycles).
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             async with self.database.engine.connect() as connection:
                 async for partition in writes.load_known(connection, self.folder_id):
                     known.update(partition)
         except SQLAlchemyError as error:  # connecting failed: what Database.session does
             raise translate_error(error) from error
+        finally:
+            if collecting:
+                gc.enable()
+        gc.freeze()
         return known
 
     @asynccontextmanager

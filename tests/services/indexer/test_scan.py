@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import time
@@ -10,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import FileTag, Folder, Permission, Tag, User
 from filemeta_gui.domain.enums import AccessType
-from filemeta_gui.domain.errors import NotFoundError, ValidationError
+from filemeta_gui.domain.errors import FileMetaError, NotFoundError, ValidationError
 from filemeta_gui.domain.scan import ScanOptions, ScanPhase
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.scanner import scan_folder
@@ -85,6 +86,25 @@ async def test_unchanged_rescan_reads_and_writes_nothing(database: Database, tre
     assert hashed == []
     assert len(writes) == 1  # only the folder's last_scan_at
     assert (run.last.unchanged, run.last.new, run.last.changed, run.last.hashed) == (3, 0, 0, 0)
+
+
+async def test_known_rows_are_loaded_outside_the_collector(database: Database, tree: Path) -> None:
+    """They live as long as the scan: frozen, no collection walks them; and the collector,
+    paused while they load, is running again afterwards, even when the load failed."""
+    folder_id = await register(database, tree)
+    await run_scan(database, folder_id)
+    frozen = gc.get_freeze_count()
+    run = await run_scan(database, folder_id)
+    assert run.last.unchanged == 3
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > frozen
+
+    # A library whose files lack a column the load reads: the load itself fails.
+    async with database.session(write=True) as session:
+        await session.execute(text("ALTER TABLE files DROP COLUMN inode"))
+    with pytest.raises(FileMetaError):
+        await run_scan(database, folder_id)
+    assert gc.isenabled()
 
 
 async def test_changed_file_is_rehashed_and_keeps_its_id(database: Database, tree: Path) -> None:
