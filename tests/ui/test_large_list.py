@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 from pytestqt.qtbot import QtBot
 
+from filemeta_gui.db.models import File
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.ui.models.file_columns import NAME, SIZE
 from filemeta_gui.ui.models.file_table_model import PLACEHOLDER
@@ -230,6 +232,50 @@ def test_a_refresh_keeps_the_scroll_position_and_the_selection(
     assert model.row_of(chosen.id) == 1560
     assert len(model.cache) <= 4, "a refresh drops the blocks not on screen"
     assert None not in shown_names(window)
+
+
+def test_a_refresh_that_moves_no_row_repaints_only_the_changed_rows(
+    window: Any, qtbot: QtBot, run_async: Any
+) -> None:
+    """A scan storing hashes changes rows but moves none: no reset, the selection and the
+    scroll position untouched, one repaint for the one row that changed."""
+    model = open_library(window, qtbot, run_async)
+    table = window.ui.table
+    table.scrollTo(model.index(1500, NAME), _TOP)
+    wait_rows_shown(qtbot, window)
+    table.selectRow(1510)
+    chosen = model.record(1510)
+    scrolled = table.verticalScrollBar().value()
+    changed = model.record(1505)
+    resets: list[bool] = []
+    repainted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.dataChanged.connect(lambda top, bottom: repainted.append((top.row(), bottom.row())))
+
+    async def grow() -> None:
+        async with window.services.database.session(write=True) as session:
+            await session.execute(
+                sa.update(File).where(File.id == changed.id).values(file_size=123_456_789)
+            )
+
+    run_async(grow())
+    with qtbot.waitSignal(model.refreshed):
+        window.refresh()
+    wait_idle(qtbot, window)
+
+    assert resets == []
+    assert (1505, 1505) in repainted and all(top == bottom == 1505 for top, bottom in repainted)
+    assert model.data(model.index(1505, SIZE)) == "118 MB"
+    assert table.verticalScrollBar().value() == scrolled
+    assert [r.id for r in window.selected_records()] == [chosen.id]
+    # A new file moves rows: that refresh resets the list, as before.
+    add_rows(window, run_async, 1, prefix="aaa")
+    with qtbot.waitSignal(model.refreshed):
+        window.refresh()
+    wait_idle(qtbot, window)
+    assert resets == [True]
+    assert model.row_of(chosen.id) == 1511
+    assert [r.id for r in window.selected_records()] == [chosen.id]
 
 
 def test_refreshes_asked_for_while_one_runs_are_coalesced(

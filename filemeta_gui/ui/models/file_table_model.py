@@ -323,7 +323,13 @@ class FileTableModel(QAbstractTableModel):
         anchors: list[Cursor] | None,
         total: int | None,
     ) -> None:
-        """Replace the whole window (one model reset: the selection keeper steps in)."""
+        """Replace the whole window (one model reset: the selection keeper steps in).
+
+        A refresh that finds the same files in the same rows (a scan storing hashes, a tag
+        edit) updates them in place instead: only the rows that changed are repainted.
+        """
+        if spec == self.shown and self._update_in_place(rows, blocks, anchors, total):
+            return
         self.replacing = spec != self.shown
         self.beginResetModel()
         self.loader.new_epoch()
@@ -338,6 +344,47 @@ class FileTableModel(QAbstractTableModel):
         self.endResetModel()
         if total is not None:
             self.total_changed.emit(total)
+
+    def _update_in_place(
+        self,
+        rows: int,
+        blocks: dict[int, Block[FileRecord]],
+        anchors: list[Cursor] | None,
+        total: int | None,
+    ) -> bool:
+        """Swap in re-read blocks without a reset, if no row can have moved.
+
+        A reset repaints every row on screen and takes the selection apart (the keeper
+        puts it back): the longest pause of the window while a scan stores hashes. Safe
+        only when the count is the same, every re-read block holds the files it held, in
+        the same rows, and every pinned (selected) row lies in those blocks.
+        """
+        if rows != self._rows or not blocks:
+            return False
+        olds: dict[int, Block[FileRecord]] = {}
+        for number, block in blocks.items():
+            old = self._cache.block(number)
+            if old is None or [r.id for r in old.rows] != [r.id for r in block.rows]:
+                return False
+            olds[number] = old
+        size = self._cache.block_size
+        if any(row // size not in blocks for row in self._pinned):
+            return False
+        self.loader.new_epoch()  # blocks still being read belong to the window before
+        self._cache.clear()
+        for number, block in sorted(blocks.items()):
+            self._cache.put(number, block)
+        self._planner.reset(rows, anchors)
+        self.total = total
+        self._pinned = {row: blocks[row // size].rows[row % size] for row in self._pinned}
+        last = len(COLUMNS) - 1
+        for number, block in blocks.items():
+            first = number * size
+            for offset, (was, now) in enumerate(zip(olds[number].rows, block.rows, strict=True)):
+                if was != now:
+                    row = first + offset
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+        return True
 
     def resize(self, rows: int) -> None:
         """The count arrived (or changed): rows appear or go at the end, nothing resets."""
