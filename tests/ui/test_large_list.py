@@ -207,16 +207,21 @@ def test_a_new_query_cancels_the_fetches_of_the_old_one(
     assert model.rowCount() == 1000
 
 
-def test_a_refresh_keeps_the_scroll_position_and_the_selection(
-    window: Any, qtbot: QtBot, run_async: Any
-) -> None:
+def _scrolled_with_a_selection(window: Any, qtbot: QtBot, run_async: Any) -> tuple[Any, ...]:
+    """The list scrolled to row 1500 with row 1510 selected: model, table, the selected
+    record and the scroll bar's value."""
     model = open_library(window, qtbot, run_async)
     table = window.ui.table
     table.scrollTo(model.index(1500, NAME), _TOP)
     wait_rows_shown(qtbot, window)
     table.selectRow(1510)
-    chosen = model.record(1510)
-    scrolled = table.verticalScrollBar().value()
+    return model, table, model.record(1510), table.verticalScrollBar().value()
+
+
+def test_a_refresh_keeps_the_scroll_position_and_the_selection(
+    window: Any, qtbot: QtBot, run_async: Any
+) -> None:
+    model, table, chosen, scrolled = _scrolled_with_a_selection(window, qtbot, run_async)
     # 50 files whose names sort before every other: the rows on screen move down by 50.
     add_rows(window, run_async, 50, prefix="aaa")
     before = model.loader.block_queries
@@ -239,13 +244,7 @@ def test_a_refresh_that_moves_no_row_repaints_only_the_changed_rows(
 ) -> None:
     """A scan storing hashes changes rows but moves none: no reset, the selection and the
     scroll position untouched, one repaint for the one row that changed."""
-    model = open_library(window, qtbot, run_async)
-    table = window.ui.table
-    table.scrollTo(model.index(1500, NAME), _TOP)
-    wait_rows_shown(qtbot, window)
-    table.selectRow(1510)
-    chosen = model.record(1510)
-    scrolled = table.verticalScrollBar().value()
+    model, table, chosen, scrolled = _scrolled_with_a_selection(window, qtbot, run_async)
     changed = model.record(1505)
     resets: list[bool] = []
     repainted: list[tuple[int, int]] = []
