@@ -36,9 +36,11 @@ from filemeta_gui.repositories.base import (
     unique_ids,
     upsert_insert,
 )
+from filemeta_gui.repositories.convert import FILE_COLUMNS
 
 Cursor = tuple[object, uuid.UUID]
-DuplicateRows = tuple[str, int, list[File]]
+DuplicateRows = tuple[str, int, list[Row[Any]]]
+"""A group's hash, size and rows (plain rows of ``FILE_COLUMNS``, read like ``File``)."""
 
 # Rows per upsert statement: every column of a row is a bind parameter (MAX_PARAMETERS).
 UPSERT_BATCH = min(1_000, MAX_PARAMETERS // len(File.__table__.columns))
@@ -268,13 +270,14 @@ class FileRepository(BaseRepository[File]):
         in_order = (File.file_path, File.id)
         if limit is None:
             on = and_(File.hash_value == groups.c.hash_value, File.file_size == groups.c.file_size)
-            rows = await self._all(select(File).join(groups, on).where(live()).order_by(*in_order))
+            query = select(*FILE_COLUMNS).join(groups, on).where(live()).order_by(*in_order)
+            rows = await self._plain_rows(query)
         else:  # a group's rows all come in one chunk, so each stays in path order
             rows = []
             for hashes in chunked([h for h, _ in order], ID_CHUNK):
-                query = select(File).where(File.hash_value.in_(hashes), live())
-                rows += await self._all(query.order_by(*in_order))
-        by_key: dict[tuple[str, int], list[File]] = {}
+                query = select(*FILE_COLUMNS).where(File.hash_value.in_(hashes), live())
+                rows += await self._plain_rows(query.order_by(*in_order))
+        by_key: dict[tuple[str, int], list[Row[Any]]] = {}
         for row in rows:
             by_key.setdefault((row.hash_value or "", row.file_size), []).append(row)
         # Rows can vanish between the two queries (another client); keep real groups only.

@@ -6,9 +6,10 @@ import asyncio
 import os
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from send2trash import send2trash
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filemeta_gui.db.engine import Database
@@ -97,7 +98,9 @@ class DuplicateService:
         )
 
 
-def _copies(rows: list[File], tags: dict[uuid.UUID, tuple[str, ...]]) -> tuple[DuplicateCopy, ...]:
+def _copies(
+    rows: list[Row[Any]], tags: dict[uuid.UUID, tuple[str, ...]]
+) -> tuple[DuplicateCopy, ...]:
     keys = [
         (r.device, r.inode) if r.inode is not None and r.device is not None else None for r in rows
     ]
