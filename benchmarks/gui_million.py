@@ -11,7 +11,8 @@ measures:
   tag counts included; ``total_s``: until the row count was known);
 * jump to the middle (row total/2) and scroll to the end (``scrollToBottom``): until the
   rows shown there hold files;
-* the longest event-loop stall during all of it (a 5 ms Qt timer, ``ui.stall_meter``);
+* the longest event-loop stall during all of it (a 5 ms Qt timer, ``ui.stall_meter``),
+  and separately while opening and while browsing (the jump and the scroll);
 * resident memory (VmRSS) and its peak (VmHWM) at the end.
 
 Prints one JSON object on its last line.
@@ -103,6 +104,11 @@ async def measure(url: str, timeout_s: float) -> dict[str, Any]:
     result["attached_s"] = time.perf_counter() - started
     await wait_for(lambda: (window.model.total or 0) > 0, timeout_s)
     result["total_s"] = time.perf_counter() - started
+    # Opening includes work that runs once (imports, the schema check, the first layout):
+    # browsing gets a meter of its own.
+    meter.stop()
+    result["startup_stall_ms"] = meter.max_stall_ms
+    meter.start()
     result["rows"] = window.model.rowCount()
     result["total"] = window.model.total
     middle = window.model.rowCount() // 2
@@ -118,7 +124,8 @@ async def measure(url: str, timeout_s: float) -> dict[str, Any]:
     result["end_s"] = time.perf_counter() - end if found >= 0 else -1.0
     result["rows_at_end"] = window.model.rowCount()
     meter.stop()
-    result["max_stall_ms"] = meter.max_stall_ms
+    result["max_stall_ms"] = max(meter.max_stall_ms, result["startup_stall_ms"])
+    result["browsing_stall_ms"] = meter.max_stall_ms
     result["memory"] = memory_mb()
     await window.shutdown()
     window.close()
