@@ -380,10 +380,10 @@ class FileTableModel(QAbstractTableModel):
         last = len(COLUMNS) - 1
         for number, block in blocks.items():
             first = number * size
-            for offset, (was, now) in enumerate(zip(olds[number].rows, block.rows, strict=True)):
-                if was != now:
-                    row = first + offset
-                    self.dataChanged.emit(self.index(row, 0), self.index(row, last))
+            pairs = zip(olds[number].rows, block.rows, strict=True)
+            changed = [first + offset for offset, (was, now) in enumerate(pairs) if was != now]
+            for top, bottom in _runs(changed):  # one signal per run of neighbouring rows
+                self.dataChanged.emit(self.index(top, 0), self.index(bottom, last))
         return True
 
     def resize(self, rows: int) -> None:
@@ -442,6 +442,17 @@ class FileTableModel(QAbstractTableModel):
         if row is not None:
             index = self.index(row, NAME)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted ``rows`` as inclusive ``(top, bottom)`` runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
 def _within(row: int, ranges: Sequence[tuple[int, int]], tops: Sequence[int]) -> bool:
