@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filemeta_gui.db.engine import Database
+from filemeta_gui.db.models import File
 from filemeta_gui.db.search_index import (
     check_search_index,
     search_index_suspended,
     suspend_search_index,
 )
 from filemeta_gui.domain.scan import ScanOptions, ScanPhase
-from filemeta_gui.services.indexer.bulk import drop_secondary_indexes, missing_secondary_indexes
+from filemeta_gui.services.indexer.bulk import (
+    drop_foreign_keys,
+    drop_secondary_indexes,
+    missing_foreign_keys,
+    missing_secondary_indexes,
+    restore_foreign_keys,
+)
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.scanner import FolderScanner
+from tests.repositories.factories import add_files, file_row
 from tests.services.indexer.conftest import register, rows, run_scan, write
+from tests.support.backends import only_postgresql
 
 
 @pytest.fixture
@@ -32,7 +43,7 @@ def folder(tmp_path: Path) -> Path:
 async def index_state(database: Database) -> bool:
     """True while the bulk load has the indexes dropped."""
     async with database.session() as session:
-        missing = await missing_secondary_indexes(session)
+        missing = await missing_secondary_indexes(session) + await missing_foreign_keys(session)
         suspended = await search_index_suspended(session)
     return bool(missing) or suspended
 
@@ -41,15 +52,18 @@ async def assert_index_complete(database: Database) -> None:
     async with database.session() as session:
         assert not await search_index_suspended(session)
         assert await missing_secondary_indexes(session) == []
+        assert await missing_foreign_keys(session) == []
         await check_search_index(session)  # SQLite: the FTS rows agree with ``files``
 
 
 async def test_big_load_suspends_then_rebuilds_the_index(database: Database, folder: Path) -> None:
     folder_id = await register(database, folder)
     states: list[bool] = []
+    keys: list[list[str]] = []
 
     async def watch(session: AsyncSession, _number: int) -> None:
         states.append(bool(await missing_secondary_indexes(session)))
+        keys.append(await missing_foreign_keys(session))
 
     run = await run_scan(
         database, folder_id, ScanOptions(batch_size=30), ScanHooks(in_write=watch),
@@ -58,6 +72,11 @@ async def test_big_load_suspends_then_rebuilds_the_index(database: Database, fol
 
     assert run.last.new == 120
     assert True in states  # later batches were written without the index
+    # PostgreSQL loads without checking the foreign keys too (SQLite cannot drop them).
+    if database.is_sqlite:
+        assert all(missing == [] for missing in keys)
+    else:
+        assert ["fk_files_folder_id_folders", "fk_files_owner_id_users"] in keys
     await assert_index_complete(database)
 
 
@@ -92,8 +111,32 @@ async def test_a_scan_repairs_an_index_left_suspended(database: Database, folder
     async with database.session(write=True) as session:
         await suspend_search_index(session)  # what a scan killed with the process leaves
         await drop_secondary_indexes(session)
+        if not database.is_sqlite:
+            await drop_foreign_keys(session)
     assert await index_state(database)
 
     await run_scan(database, folder_id)
 
     await assert_index_complete(database)
+
+
+@only_postgresql
+async def test_foreign_keys_come_back_having_done_their_work(database: Database) -> None:
+    """While a load runs without them, a folder or an owner may be removed by another
+    client: the rows of the folder go and the owner is forgotten, as the keys would have
+    done, before the keys are checked again."""
+    gone_folder, gone_user = uuid.uuid4(), uuid.uuid4()
+    async with database.session(write=True) as session:
+        await drop_foreign_keys(session)
+        await add_files(
+            session,
+            file_row("/gone/folder.txt", folder_id=gone_folder),
+            file_row("/gone/owner.txt", owner_id=gone_user),
+            file_row("/kept.txt"),
+        )
+    async with database.session(write=True) as session:
+        assert len(await missing_foreign_keys(session)) == 2
+        await restore_foreign_keys(session)
+        assert await missing_foreign_keys(session) == []
+        found = (await session.execute(sa.select(File.file_path, File.owner_id))).all()
+    assert sorted(found) == [("/gone/owner.txt", None), ("/kept.txt", None)]
