@@ -116,8 +116,8 @@ class FileRepository(BaseRepository[File]):
         Args:
             bounded_walk: on SQLite, for conditions only the table row can answer: walk a
                 bounded part of the sort index, then scan (``keyset.walk_then_scan``).
-            seek: on SQLite, find the rows through the condition's index and sort them,
-                rather than walk the sort index (``repositories.search_plan``).
+            seek: find the rows through the condition's index and sort them, rather than
+                walk the sort index (``repositories.search_plan``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -144,7 +144,7 @@ class FileRepository(BaseRepository[File]):
         for section in sections:
             wanted = limit + 1 - len(rows)
             rows += await self._plain_rows(
-                keyset.statement(section, conditions, wanted, keys_first)
+                keyset.statement(section, conditions, wanted, keys_first, seek and postgresql)
             )
             if len(rows) > limit:
                 break

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, literal, select, tuple_
+from sqlalchemy.sql import operators
 
 from filemeta_gui.db.models import File
 from filemeta_gui.domain.enums import SortColumn
@@ -73,20 +74,34 @@ def statement(
     where: Sequence[ColumnElement[bool]],
     limit: int,
     keys_first: bool = False,
+    seek: bool = False,
 ) -> Select[Any]:
-    """The rows of one section matching ``where``, at most ``limit``."""
+    """The rows of one section matching ``where``, at most ``limit``.
+
+    Args:
+        keys_first: select the keys of the page first, then its rows (PostgreSQL).
+        seek: with ``keys_first``, read every match before sorting them (PostgreSQL):
+            its planner assumes matches spread evenly through the sort order and would
+            walk the sort index to find 201 of a few thousand that all sort late.
+    """
     conditions = [*where, *section.conditions]
     if not keys_first:
         return select(*FILE_COLUMNS).where(*conditions).order_by(*section.order).limit(limit)
     # The order always ends with the id, so the keys are exactly the order's columns.
-    keys = (
-        select(*(_bare(column) for column in section.order))
-        .where(*conditions)
-        .order_by(*section.order)
-        .limit(limit)
-        .subquery("page_keys")
-    )
+    keys_of = select(*(_bare(column) for column in section.order)).where(*conditions)
+    if seek:
+        matches = keys_of.cte("page_matches").prefix_with("MATERIALIZED")
+        order = [_on(matches, column) for column in section.order]
+        keys = select(*matches.c).order_by(*order).limit(limit).subquery("page_keys")
+    else:
+        keys = keys_of.order_by(*section.order).limit(limit).subquery("page_keys")
     return select(*FILE_COLUMNS).join(keys, File.id == keys.c.id).order_by(*section.order)
+
+
+def _on(table: Any, ordered: Any) -> Any:
+    """``ordered`` (``column.asc()``/``.desc()``) applied to ``table``'s same column."""
+    column = table.c[_bare(ordered).name]
+    return column.desc() if ordered.modifier is operators.desc_op else column.asc()
 
 
 def window_edge(section: Section, where: Sequence[ColumnElement[bool]], size: int) -> Select[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from filemeta_gui.db.models import File
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.domain.query import And, parse
 from filemeta_gui.domain.records import PageRequest
@@ -18,7 +19,7 @@ from filemeta_gui.repositories.query_sql import search_condition
 from filemeta_gui.repositories.search_plan import plan_page
 from filemeta_gui.services.container import Services
 from tests.repositories.plan_support import COMMON_TAG, RARE_TAG, RARE_TYPE, load_library
-from tests.support.backends import only_sqlite
+from tests.support.backends import only_postgresql, only_sqlite
 
 QUERIES = (
     "type:image", f"type:{RARE_TYPE}", "ext:jpg", f"tag:{COMMON_TAG}", f"tag:{RARE_TAG}",
@@ -101,3 +102,29 @@ async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None
     assert await plan(f"tag:{RARE_TAG}") == ([f"tag:{RARE_TAG}"], [], False)
     # Words of 1-2 characters have no index: a bounded walk, then a scan.
     assert await plan("q") == ([], [], True)
+
+
+@only_postgresql
+@pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_reads_a_few_sizes_or_dates_whole(services: Services) -> None:
+    """Its planner expects the matches spread through the sort order; a size or date
+    filter with few matches is read whole and sorted instead (a materialized CTE)."""
+    database = services.database
+    await load_library(database)
+
+    async def seeks(query: str) -> bool:
+        async with database.session() as session:
+            return (await plan_page(session, parse(query), SortColumn.NAME, database.backend)).seek
+
+    chosen = []
+    for query in ("size:>50000", "size:<300", "modified:<1971", "size:>0"):
+        few = await services.library.count(query) < search_plan.UNCOVERED_SEEK
+        chosen.append(await seeks(query))
+        assert chosen[-1] == few, query
+    assert True in chosen, "some of these have few matches"
+    assert await seeks("size:>0") is False  # every file: walking finds 201 at once
+    assert not await seeks(f"tag:{RARE_TAG}")  # tags and types: the planner's own way
+    assert not await seeks(f"type:{RARE_TYPE}")
+    section = keyset.sections(File.filename, PageRequest())[0]
+    sql = str(keyset.statement(section, [], 10, keys_first=True, seek=True))
+    assert "WITH page_matches AS MATERIALIZED" in sql
