@@ -72,11 +72,17 @@ async def drop_foreign_keys(session: AsyncSession) -> None:
 async def missing_foreign_keys(session: AsyncSession) -> list[str]:
     if (await session.connection()).dialect.name != "postgresql":
         return []
+    return await _missing_from_files(session, "get_foreign_keys", FOREIGN_KEYS)
+
+
+async def _missing_from_files(session: AsyncSession, reflect: str, wanted: Any) -> list[str]:
+    """Names of ``wanted`` (indexes or constraints) that the ``files`` table lacks, as the
+    inspector's ``reflect`` method (``get_indexes``, ``get_foreign_keys``) lists it."""
 
     def _missing(sync_session: Any) -> list[str]:
-        found = inspect(sync_session.connection()).get_foreign_keys("files")
-        present = {key["name"] for key in found}
-        return [str(key.name) for key in FOREIGN_KEYS if key.name not in present]
+        found = getattr(inspect(sync_session.connection()), reflect)("files")
+        present = {item["name"] for item in found}
+        return [str(item.name) for item in wanted if item.name not in present]
 
     return list(await session.run_sync(_missing))
 
@@ -106,12 +112,7 @@ async def restore_foreign_keys(session: AsyncSession) -> None:
 
 
 async def missing_secondary_indexes(session: AsyncSession) -> list[str]:
-    def _missing(sync_session: Any) -> list[str]:
-        found = inspect(sync_session.connection()).get_indexes("files")
-        present = {index["name"] for index in found}
-        return [str(index.name) for index in SECONDARY_INDEXES if index.name not in present]
-
-    return list(await session.run_sync(_missing))
+    return await _missing_from_files(session, "get_indexes", SECONDARY_INDEXES)
 
 
 async def create_secondary_indexes(session: AsyncSession) -> None:
