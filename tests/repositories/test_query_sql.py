@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File, FileTag, Tag
 from filemeta_gui.db.search_index import check_search_index
-from filemeta_gui.repositories.query_sql import search_condition
+from filemeta_gui.repositories.query_sql import next_hex_prefix, search_condition
 
 SHA_A = "ab12" + "0" * 60
 SHA_B = "ab34" + "1" * 60
@@ -191,6 +191,13 @@ CASES: list[tuple[str, set[str]]] = [
     (f"hash:{SHA_C}", {"a_b"}),
     ("-hash:ab", ALL - {"beach", "sunset"}),
     ("hash:ff", set()),
+    # prefix ranges: the next prefix up carries past "f" (PostgreSQL reads an index range)
+    ("hash:ab3", {"sunset"}),
+    ("hash:ccf", set()),
+    ("hash:c", {"a_b"}),
+    ("hash:cd5", {"a_b"}),
+    ("hash:f", set()),
+    ("hash:a", {"beach", "sunset"}),
     # path globs: whole path, * crosses folders, the rest literal, case as in the path
     ("path:/docs/*", {"report", "a_b", "axb"}),
     ("path:/docs/a_b.txt", {"a_b"}),
@@ -274,3 +281,9 @@ async def test_index_follows_inserts_renames_and_deletes(database: Database) -> 
     assert await _search(database, "song OR clip") == {"clip"}
     async with database.session() as session:
         await check_search_index(session)
+
+
+def test_the_next_hex_prefix_carries() -> None:
+    prefixes = ("ab", "a9", "af", "f9f", "0")
+    assert [next_hex_prefix(p) for p in prefixes] == ["ac", "aa", "b", "fa", "1"]
+    assert next_hex_prefix("ff") is None
