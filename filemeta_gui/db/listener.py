@@ -37,6 +37,7 @@ from filemeta_gui.domain.changes import (
     Event,
     StatusEvent,
 )
+from filemeta_gui.domain.waiting import get_within
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ class ChangeListener:
             )
         while True:
             try:
-                item = await asyncio.wait_for(queue.get(), self.keepalive_s)
+                item = await get_within(queue, self.keepalive_s)  # see domain.waiting
             except TimeoutError:
                 problem = await self._probe(connection)
                 if problem is None:
@@ -200,7 +201,8 @@ class ChangeListener:
     async def _probe(self, connection: asyncpg.Connection) -> str | None:
         """None if the connection answers ``SELECT 1`` in time, else what went wrong."""
         try:
-            await asyncio.wait_for(connection.fetchval("SELECT 1"), self.keepalive_s)
+            async with asyncio.timeout(self.keepalive_s):
+                await connection.fetchval("SELECT 1")
         except _NETWORK_ERRORS as error:
             return _short(error) or "no answer"
         return None
@@ -211,7 +213,8 @@ async def _close(connection: asyncpg.Connection) -> None:
         return
     try:
         # A polite close lets the server log a clean disconnect; a dead peer gets abort.
-        await asyncio.wait_for(connection.close(), 2.0)
+        async with asyncio.timeout(2.0):
+            await connection.close()
     except _NETWORK_ERRORS:
         connection.terminate()
     except BaseException:

@@ -16,6 +16,8 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
+from filemeta_gui.domain.waiting import get_within
+
 P = TypeVar("P")
 R = TypeVar("R")
 _DONE = object()
@@ -46,7 +48,7 @@ class PackPool(Generic[P, R]):
         try:
             while True:
                 try:
-                    item = await asyncio.wait_for(finished.get(), tick)
+                    item = await get_within(finished, tick)
                 except TimeoutError:
                     yield None
                     continue
