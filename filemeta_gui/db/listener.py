@@ -37,7 +37,7 @@ from filemeta_gui.domain.changes import (
     Event,
     StatusEvent,
 )
-from filemeta_gui.domain.waiting import get_within
+from filemeta_gui.domain.waiting import within
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class ChangeListener:
             )
         while True:
             try:
-                item = await get_within(queue, self.keepalive_s)  # see domain.waiting
+                item = await within(queue.get(), self.keepalive_s)  # see domain.waiting
             except TimeoutError:
                 problem = await self._probe(connection)
                 if problem is None:
@@ -201,8 +201,7 @@ class ChangeListener:
     async def _probe(self, connection: asyncpg.Connection) -> str | None:
         """None if the connection answers ``SELECT 1`` in time, else what went wrong."""
         try:
-            async with asyncio.timeout(self.keepalive_s):
-                await connection.fetchval("SELECT 1")
+            await within(connection.fetchval("SELECT 1"), self.keepalive_s)
         except _NETWORK_ERRORS as error:
             return _short(error) or "no answer"
         return None
@@ -213,8 +212,7 @@ async def _close(connection: asyncpg.Connection) -> None:
         return
     try:
         # A polite close lets the server log a clean disconnect; a dead peer gets abort.
-        async with asyncio.timeout(2.0):
-            await connection.close()
+        await within(connection.close(), 2.0)
     except _NETWORK_ERRORS:
         connection.terminate()
     except BaseException:

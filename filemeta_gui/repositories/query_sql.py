@@ -269,12 +269,10 @@ class _Compiler:
         column = self._column(node, File.hash_value)
         if len(prefix) == 64:
             match = column == prefix
-        elif self.sqlite:
-            match = self._prefix(column, prefix)
         else:
-            # LIKE 'ab%' can use a B-tree only under the "C" collation: elsewhere it read
-            # every row (134 ms at 1M files). Hex digits order alike under any collation,
-            # so the range of hashes starting with the prefix is exact.
+            # A range of the hash index on both backends. Not LIKE 'ab%': PostgreSQL
+            # answers that from a B-tree only under the "C" collation, and elsewhere read
+            # every row (134 ms at 1M files). Hex digits order alike under any collation.
             match = column >= prefix
             if (upper := next_hex_prefix(prefix)) is not None:
                 match = sa.and_(match, column < upper)
@@ -288,7 +286,7 @@ class _Compiler:
     def _prefix(self, column: Any, prefix: str) -> ColumnElement[bool]:
         if self.sqlite:
             # SQLite's LIKE is case-insensitive and so never uses a (BINARY) index; the
-            # equivalent range does. Values here (MIME types, hex) are stored lower case.
+            # equivalent range does. MIME types are stored lower case.
             upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
             return sa.and_(column >= prefix, column < upper)
         return column.like(escape_like(prefix) + "%", escape=LIKE_ESCAPE)

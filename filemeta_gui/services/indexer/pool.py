@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
-from filemeta_gui.domain.waiting import get_within
+from filemeta_gui.domain.waiting import within
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -48,7 +48,7 @@ class PackPool(Generic[P, R]):
         try:
             while True:
                 try:
-                    item = await get_within(finished, tick)
+                    item = await within(finished.get(), tick)
                 except TimeoutError:
                     yield None
                     continue

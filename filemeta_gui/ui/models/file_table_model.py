@@ -332,15 +332,10 @@ class FileTableModel(QAbstractTableModel):
             return
         self.replacing = spec != self.shown
         self.beginResetModel()
-        self.loader.new_epoch()
         self.shown = spec
-        self._cache.clear()
         self._pinned.clear()
-        for number, block in sorted(blocks.items()):
-            self._cache.put(number, block)
         self._rows = rows
-        self._planner.reset(rows, anchors)
-        self.total = total
+        self._swap_in(rows, blocks, anchors, total)
         self.endResetModel()
         if total is not None:
             self.total_changed.emit(total)
@@ -370,12 +365,7 @@ class FileTableModel(QAbstractTableModel):
         size = self._cache.block_size
         if any(row // size not in blocks for row in self._pinned):
             return False
-        self.loader.new_epoch()  # blocks still being read belong to the window before
-        self._cache.clear()
-        for number, block in sorted(blocks.items()):
-            self._cache.put(number, block)
-        self._planner.reset(rows, anchors)
-        self.total = total
+        self._swap_in(rows, blocks, anchors, total)
         self._pinned = {row: blocks[row // size].rows[row % size] for row in self._pinned}
         last = len(COLUMNS) - 1
         for number, block in blocks.items():
@@ -385,6 +375,22 @@ class FileTableModel(QAbstractTableModel):
             for top, bottom in _runs(changed):  # one signal per run of neighbouring rows
                 self.dataChanged.emit(self.index(top, 0), self.index(bottom, last))
         return True
+
+    def _swap_in(
+        self,
+        rows: int,
+        blocks: dict[int, Block[FileRecord]],
+        anchors: list[Cursor] | None,
+        total: int | None,
+    ) -> None:
+        """Hold exactly ``blocks`` from now on (blocks still being read belong to the
+        window before: their results are dropped)."""
+        self.loader.new_epoch()
+        self._cache.clear()
+        for number, block in sorted(blocks.items()):
+            self._cache.put(number, block)
+        self._planner.reset(rows, anchors)
+        self.total = total
 
     def resize(self, rows: int) -> None:
         """The count arrived (or changed): rows appear or go at the end, nothing resets."""
