@@ -100,8 +100,13 @@ def suspend_search_index_sync(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
-def rebuild_search_index_sync(connection: Connection) -> None:
-    """Build the search index from the current rows and maintain it again (idempotent)."""
+def rebuild_search_index_sync(connection: Connection, analyze: bool = True) -> None:
+    """Build the search index from the current rows and maintain it again (idempotent).
+
+    ``analyze=False`` leaves PostgreSQL's statistics to the caller: ``ANALYZE`` waits for
+    every index being built on ``files``, so a caller building several at once runs it
+    once after them all.
+    """
     if _is_sqlite(connection):
         connection.exec_driver_sql(FTS_CREATE)
         # All in the caller's transaction: no write can slip in between the rebuild and
@@ -114,8 +119,14 @@ def rebuild_search_index_sync(connection: Connection) -> None:
         for name, column in TRGM_INDEXES.items():
             connection.exec_driver_sql(trgm_index_sql(name, column))
             connection.exec_driver_sql(_FLUSH_PENDING.format(name=name))
-        # Fresh statistics, or the planner may keep estimating the table as empty and
-        # ignore the new indexes.
+        if analyze:
+            refresh_statistics_sync(connection)
+
+
+def refresh_statistics_sync(connection: Connection) -> None:
+    """PostgreSQL: fresh statistics after a bulk load, or the planner may keep estimating
+    the table as empty and ignore the new indexes. SQLite's library is never analyzed."""
+    if not _is_sqlite(connection):
         connection.exec_driver_sql("ANALYZE files")
 
 
@@ -156,8 +167,14 @@ async def suspend_search_index(connection: AsyncConnection | AsyncSession) -> No
     await _run(connection, suspend_search_index_sync)
 
 
-async def rebuild_search_index(connection: AsyncConnection | AsyncSession) -> None:
-    await _run(connection, rebuild_search_index_sync)
+async def rebuild_search_index(
+    connection: AsyncConnection | AsyncSession, analyze: bool = True
+) -> None:
+    await _run(connection, lambda sync: rebuild_search_index_sync(sync, analyze))
+
+
+async def refresh_statistics(connection: AsyncConnection | AsyncSession) -> None:
+    await _run(connection, refresh_statistics_sync)
 
 
 async def search_index_suspended(connection: AsyncConnection | AsyncSession) -> bool:

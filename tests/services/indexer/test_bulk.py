@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +20,16 @@ from filemeta_gui.db.search_index import (
     search_index_suspended,
     suspend_search_index,
 )
+from filemeta_gui.domain.errors import ConnectionLostError
 from filemeta_gui.domain.scan import ScanOptions, ScanPhase
 from filemeta_gui.services.indexer.bulk import (
+    INDEX_BUILDERS,
+    BulkLoad,
     drop_foreign_keys,
     drop_secondary_indexes,
     missing_foreign_keys,
     missing_secondary_indexes,
+    repair_indexes,
     restore_foreign_keys,
 )
 from filemeta_gui.services.indexer.hooks import ScanHooks
@@ -140,3 +147,66 @@ async def test_foreign_keys_come_back_having_done_their_work(database: Database)
         assert await missing_foreign_keys(session) == []
         found = (await session.execute(sa.select(File.file_path, File.owner_id))).all()
     assert sorted(found) == [("/gone/owner.txt", None), ("/kept.txt", None)]
+
+
+class CountingWrites:
+    """The scan's write transactions, counting how many are open at once."""
+
+    def __init__(self, database: Database, fail_at: int | None = None) -> None:
+        self.database = database
+        self.fail_at = fail_at
+        self.opened = self.open = self.most_open = 0
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        self.opened += 1
+        if self.opened == self.fail_at:
+            raise ConnectionLostError("The server went away (test).")
+        async with self.database.session(write=True) as session:
+            self.open += 1
+            self.most_open = max(self.most_open, self.open)
+            try:
+                await asyncio.sleep(0)  # let the other builder open its transaction
+                yield session
+            finally:
+                self.open -= 1
+
+
+async def dropped_load(database: Database, writes: CountingWrites) -> BulkLoad:
+    async with database.session(write=True) as session:
+        await add_files(session, *(file_row(f"/load/f{n}.txt") for n in range(50)))
+    load = BulkLoad(writes, library_rows=0, postgresql=not database.is_sqlite, min_rows=10)
+    await load.before_inserts(50)
+    assert await index_state(database)
+    return load
+
+
+@only_postgresql
+async def test_postgresql_builds_the_indexes_on_two_connections(database: Database) -> None:
+    writes = CountingWrites(database)
+    load = await dropped_load(database, writes)
+
+    await load.finish()
+
+    assert writes.most_open == INDEX_BUILDERS == 2
+    await assert_index_complete(database)
+    async with database.session() as session:  # statistics were refreshed after the builds
+        analyzed = await session.scalar(
+            sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'files'")
+        )
+    assert analyzed is not None
+
+
+@only_postgresql
+async def test_a_failed_index_build_is_raised_as_itself_and_repaired(
+    database: Database,
+) -> None:
+    writes = CountingWrites(database, fail_at=5)  # the drop, the keys, then builds
+    load = await dropped_load(database, writes)
+
+    with pytest.raises(ConnectionLostError):
+        await load.finish()
+    assert await index_state(database)  # some builds never ran
+
+    await repair_indexes(CountingWrites(database))
+    await assert_index_complete(database)
