@@ -30,6 +30,7 @@ from filemeta_gui.repositories.base import (
     ID_CHUNK,
     MAX_PARAMETERS,
     BaseRepository,
+    among_ids,
     chunked,
     dialect_name,
     rowcount,
@@ -292,18 +293,17 @@ class FileRepository(BaseRepository[File]):
         return int(await self.session.scalar(select(func.count()).select_from(groups)) or 0)
 
     async def tag_names(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, ...]]:
-        """Tag names of each file (sorted), one query per ``ID_CHUNK`` files."""
+        """Tag names of each file (sorted), in one query."""
         wanted = unique_ids(ids)
         names: dict[uuid.UUID, list[str]] = {file_id: [] for file_id in wanted}
-        for batch in chunked(wanted, ID_CHUNK):
-            query = (
-                select(FileTag.file_id, Tag.name)
-                .join(Tag, Tag.id == FileTag.tag_id)
-                .where(FileTag.file_id.in_(batch))
-                .order_by(Tag.name)
-            )
-            for file_id, name in await self.session.execute(query):
-                names[file_id].append(name)
+        query = (
+            select(FileTag.file_id, Tag.name)
+            .join(Tag, Tag.id == FileTag.tag_id)
+            .where(among_ids(FileTag.file_id, wanted, dialect_name(self.session)))
+            .order_by(Tag.name)
+        )
+        for file_id, name in await self.session.execute(query):
+            names[file_id].append(name)
         return {file_id: tuple(found) for file_id, found in names.items()}
 
     async def _all(self, query: Select[Any]) -> list[File]:

@@ -14,7 +14,9 @@ from filemeta_gui.domain.enums import AccessType
 from filemeta_gui.repositories.base import (
     ID_CHUNK,
     BaseRepository,
+    among_ids,
     chunked,
+    dialect_name,
     rowcount,
     unique_ids,
     upsert_insert,
@@ -132,13 +134,12 @@ class PermissionRepository(BaseRepository[Permission]):
         self, user_id: uuid.UUID, file_ids: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, AccessType]:
         """The user's level on each of ``file_ids`` that has one (a page of the file list)."""
-        found: dict[uuid.UUID, AccessType] = {}
-        for batch in chunked(unique_ids(file_ids), ID_CHUNK):
-            query = select(Permission.file_id, Permission.access_type).where(
-                Permission.user_id == user_id, Permission.file_id.in_(batch)
-            )
-            found.update({file_id: level for file_id, level in await self.session.execute(query)})
-        return found
+        wanted = unique_ids(file_ids)
+        query = select(Permission.file_id, Permission.access_type).where(
+            Permission.user_id == user_id,
+            among_ids(Permission.file_id, wanted, dialect_name(self.session)),
+        )
+        return {file_id: level for file_id, level in await self.session.execute(query)}
 
     async def _listed(self, condition: ColumnElement[bool]) -> list[Permission]:
         # Many-to-one both ways: the joins the query needs for ordering also fill
