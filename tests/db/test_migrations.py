@@ -3,6 +3,7 @@ SQLite backups before an upgrade; newer schemas refused."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -89,6 +90,7 @@ def extra_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         '    op.drop_table("probe")\n'
     )
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
+    monkeypatch.setattr(migrate, "HEAD", "9001")  # as that FileMeta would declare it
     return "9001"
 
 
@@ -135,6 +137,39 @@ async def test_newer_schema_is_refused_and_left_alone(db_url: str, tmp_path: Pat
     finally:
         await database.dispose()
     assert _backups(tmp_path) == []
+
+
+def test_head_is_alembics_head() -> None:
+    """``migrate.HEAD`` must name the newest migration: update it with each new one."""
+    assert migrate.script_directory().get_current_head() == migrate.HEAD
+
+
+_OPEN_AND_LIST_ALEMBIC = """
+import asyncio, sys
+from filemeta_gui.services.container import Services
+
+async def main():
+    services = await Services.open(sys.argv[1])
+    await services.close()
+
+asyncio.run(main())
+print(sorted(name for name in sys.modules if name.split(".")[0] == "alembic"))
+"""
+
+
+async def test_an_up_to_date_library_opens_without_importing_alembic(db_url: str) -> None:
+    database = await Database.open(db_url)  # now at head
+    await database.dispose()
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", _OPEN_AND_LIST_ALEMBIC, db_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def _alembic(url: str, *args: str) -> subprocess.CompletedProcess[str]:
