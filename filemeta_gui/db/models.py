@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -22,12 +23,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    Uuid,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from filemeta_gui.db.types import IPAddress, UTCDateTime, utcnow
+from filemeta_gui.db.types import FastUuid, IPAddress, UTCDateTime, utcnow
 from filemeta_gui.domain.enums import AccessType, Role
 
 # Stable constraint names: Alembic can then drop and alter them by name on both backends.
@@ -42,6 +42,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {uuid.UUID: FastUuid()}  # foreign keys too
 
 
 def _enum(cls: type[Role] | type[AccessType], name: str) -> Enum:
@@ -63,7 +64,7 @@ class Folder(Base):
 
     __tablename__ = "folders"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(FastUuid, primary_key=True, default=uuid.uuid4)
     path: Mapped[str] = mapped_column(Text, unique=True)
     raw_path: Mapped[bytes | None] = mapped_column(LargeBinary)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -78,7 +79,7 @@ class Folder(Base):
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(FastUuid, primary_key=True, default=uuid.uuid4)
     login: Mapped[str | None] = mapped_column(String(63), unique=True)
     """PostgreSQL login role of this user (NULL for the local SQLite user)."""
     ip_address: Mapped[str] = mapped_column(IPAddress)
@@ -130,7 +131,7 @@ class File(Base):
         Index("ix_files_owner_id", "owner_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(FastUuid, primary_key=True, default=uuid.uuid4)
     filename: Mapped[str] = mapped_column(String(255))
     """The last part of ``file_path`` (its first 255 characters): always a part of the path,
     which is why a word search looks in the path alone (``repositories.query_sql``)."""
@@ -166,7 +167,7 @@ class Permission(Base):
         Index("ix_permissions_file_id", "file_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(FastUuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
     access_type: Mapped[AccessType] = mapped_column(_enum(AccessType, "access_type"))
@@ -179,7 +180,7 @@ class Permission(Base):
 class Tag(Base):
     __tablename__ = "tags"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(FastUuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("tags.id", ondelete="SET NULL"), index=True
@@ -205,7 +206,7 @@ class FileTag(Base):
 class SavedSearchRow(Base):
     __tablename__ = "saved_searches"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(FastUuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     query: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

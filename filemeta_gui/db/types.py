@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, String, Uuid
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -79,3 +80,38 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class FastUuid(Uuid[uuid.UUID]):
+    """``Uuid``, read faster from SQLite, which stores it as 32 hex digits.
+
+    ``uuid.UUID(hex)`` takes ~3 us: it strips braces, dashes and prefixes, checks the
+    length and range. Every page reads three ids a row (file, folder, owner), and a
+    duplicate listing ~20k rows. Digits straight from the column skip to the integer;
+    anything else still goes through ``uuid.UUID``. PostgreSQL's driver makes its own.
+    """
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        processor = super().result_processor(dialect, coltype)
+        if processor is None or dialect.name != "sqlite" or not self.as_uuid:
+            return processor
+        return _uuid_from_hex
+
+
+_new_object = object.__new__
+_set_slot = object.__setattr__
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+
+
+def _uuid_from_hex(value: str | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    if len(value) != 32:
+        return uuid.UUID(value)
+    # What uuid.UUID.__init__ itself does once the text is clean: the object's two slots.
+    made = _new_object(uuid.UUID)
+    _set_slot(made, "int", int(value, 16))
+    _set_slot(made, "is_safe", _UNKNOWN_SAFETY)
+    return made
