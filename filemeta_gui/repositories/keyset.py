@@ -27,8 +27,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.sql import operators
+from sqlalchemy.types import Integer
 
 from filemeta_gui.db.models import File
 from filemeta_gui.domain.enums import SortColumn
@@ -41,6 +50,9 @@ Fetch = Callable[[Select[Any]], Awaitable[list[Any]]]
 FirstKeys = Callable[[Select[Any]], Awaitable[tuple[object, ...] | None]]
 WALK_WINDOWS = (10_000, 200_000)
 """Sort-index entries :func:`walk_then_scan` passes before it scans the table instead."""
+SCAN_PROBE_CAP = 20_000
+"""Matches :func:`walk_then_scan` looks up by rowid rather than scanning the table for."""
+_ROWID: ColumnElement[int] = literal_column("files.rowid", Integer).label("rowid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +149,13 @@ async def walk_then_scan(
     some, walks ``WALK_WINDOWS[1]`` more first (matches cluster: "20" is rare among track
     numbers, then common among photos of 2019). Measured at 1M files: a word in no file
     took 1.5-2.5 s walked to the end, 0.25 s scanned.
+
+    Before the scan, the matches' rowids are counted up to ``SCAN_PROBE_CAP``, reading an
+    index when one holds every column tested (``ix_files_sort_file_path`` has the path
+    and ``deleted_at``: a third of the table's bytes). Under the cap, only those rows are
+    read and sorted. At 1M files, the page of a word in no file took 325 ms with the
+    scan and 176 ms so. A word in half of them ends the probe after ~40k entries (7 ms)
+    and is scanned as before: looking its 542k rows up by rowid took 1.1 s.
     """
     rows: list[Any] = []
     edge: Sequence[object] | None = None
@@ -152,6 +171,16 @@ async def walk_then_scan(
         section = _past(section, edge, descending, scan=False)
     if len(rows) < wanted and edge is not None:
         beyond = _past(section, edge, descending, scan=True)
+        matching = select(_ROWID).select_from(File).where(*base, *where)
+        capped = matching.limit(SCAN_PROBE_CAP).subquery("probe")
+        probe = select(func.count(), func.json_group_array(capped.c.rowid))
+        probed = await first_keys(probe)  # an aggregate: always one row
+        count, rowids = probed if probed is not None else (SCAN_PROBE_CAP, None)
+        if isinstance(count, int) and count < SCAN_PROBE_CAP:
+            # The rowids stay one JSON text, from SQLite and back to it.
+            listed: Select[Any] = select(literal_column("value"))
+            listed = listed.select_from(func.json_each(rowids))
+            beyond = Section([*beyond.conditions, _ROWID.in_(listed)], beyond.order, beyond.scope)
         rows += await fetch(statement(beyond, [*base, *where], wanted - len(rows)))
     return rows
 

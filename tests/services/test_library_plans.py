@@ -18,7 +18,13 @@ from filemeta_gui.repositories import FileRepository, keyset, search_plan
 from filemeta_gui.repositories.query_sql import search_condition
 from filemeta_gui.repositories.search_plan import plan_page
 from filemeta_gui.services.container import Services
-from tests.repositories.plan_support import COMMON_TAG, RARE_TAG, RARE_TYPE, load_library
+from tests.repositories.plan_support import (
+    COMMON_TAG,
+    RARE_TAG,
+    RARE_TYPE,
+    captured,
+    load_library,
+)
 from tests.support.backends import only_postgresql, only_sqlite
 
 QUERIES = (
@@ -40,6 +46,7 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 300)
     monkeypatch.setattr(search_plan, "ROW_TEST_MIN", 500)
     monkeypatch.setattr(keyset, "WALK_WINDOWS", (50, 400))
+    monkeypatch.setattr(keyset, "SCAN_PROBE_CAP", 30)
 
 
 async def _planned(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
@@ -102,6 +109,23 @@ async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None
     assert await plan(f"tag:{RARE_TAG}") == ([f"tag:{RARE_TAG}"], [], False)
     # Words of 1-2 characters have no index: a bounded walk, then a scan.
     assert await plan("q") == ([], [], True)
+
+
+@only_sqlite
+@pytest.mark.usefixtures("small_thresholds")
+async def test_sqlite_reads_few_matches_of_a_short_word_by_rowid(services: Services) -> None:
+    """Past the bounded walk, a short word's matches are counted first: under
+    ``SCAN_PROBE_CAP`` they are looked up by rowid, over it the table is scanned."""
+    await load_library(services.database)
+
+    async def last_statement(query: str) -> str:
+        with captured(services.database) as statements:
+            await services.library.page(query, PageRequest(limit=PAGE))
+        pages = [sql for sql, _ in statements if sql.lstrip().startswith("SELECT files.id")]
+        return pages[-1]
+
+    assert "json_each" in await last_statement("q")  # in no file
+    assert "json_each" not in await last_statement("00")  # in most names
 
 
 @only_postgresql
