@@ -31,6 +31,8 @@ the only nullable column searched, ``hash_value``, is guarded with ``IS NOT NULL
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -56,6 +58,7 @@ from filemeta_gui.domain.query import (
     TypeFilter,
     parse,
 )
+from filemeta_gui.repositories.base import among_ids
 from filemeta_gui.repositories.sqlite_hints import unindexed
 
 LIKE_ESCAPE = "\\"
@@ -84,6 +87,7 @@ def compile_query(
     tz: tzinfo | None = None,
     open_nodes: frozenset[int] | None = None,
     row_tests: frozenset[int] = frozenset(),
+    tag_ids: Mapping[int, Sequence[uuid.UUID]] | None = None,
 ) -> ColumnElement[bool]:
     """A condition on ``File`` selecting exactly the files ``node`` describes.
 
@@ -96,9 +100,13 @@ def compile_query(
             (None: all of them). The rows selected are the same either way.
         row_tests: on SQLite, ``id()`` of tag filters to test per row (a correlated
             ``EXISTS``) rather than against the set of tagged ids.
+        tag_ids: on PostgreSQL, the ids of a tag filter's tree (by the filter's ``id()``),
+            read beforehand: given as values, they let the planner size the tagged files,
+            where it cannot see through the recursive tree (``search_plan``).
     """
     compiler = _Compiler(Backend(backend), tz, open_nodes)
     compiler.row_tests = row_tests if compiler.sqlite else frozenset()
+    compiler.tag_ids = {} if compiler.sqlite or tag_ids is None else tag_ids
     return compiler.compile(node)
 
 
@@ -134,6 +142,7 @@ class _Compiler:
         self.tz = tz
         self.open_nodes = open_nodes if self.sqlite else None
         self.row_tests: frozenset[int] = frozenset()
+        self.tag_ids: Mapping[int, Sequence[uuid.UUID]] = {}
 
     def compile(self, node: Node) -> ColumnElement[bool]:
         match node:
@@ -150,6 +159,8 @@ class _Compiler:
             case TagFilter(name):
                 if id(node) in self.row_tests:
                     return _tagged_here(name)
+                if id(node) in self.tag_ids:
+                    return _tagged_with(self.tag_ids[id(node)])
                 return _tagged(name, self._open(node))
             case TypeFilter():
                 return self.content_type(node)
@@ -373,6 +384,12 @@ def _tagged(name: str, indexed: bool = True) -> ColumnElement[bool]:
     """
     tagged = sa.select(FileTag.file_id).where(FileTag.tag_id.in_(tag_tree(name)))
     return (File.id if indexed else unindexed(File.id)).in_(tagged)
+
+
+def _tagged_with(tag_ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    """Files carrying any of ``tag_ids`` (PostgreSQL: one ``uuid[]`` parameter)."""
+    carrying = among_ids(FileTag.tag_id, tag_ids, "postgresql")
+    return File.id.in_(sa.select(FileTag.file_id).where(carrying))
 
 
 def _tagged_here(name: str) -> ColumnElement[bool]:

@@ -163,7 +163,11 @@ class LibraryService:
         backend = self.database.backend
         plan = await plan_page(session, node, sort, backend)
         condition = compile_query(
-            node, backend, open_nodes=plan.open_nodes, row_tests=plan.row_tests
+            node,
+            backend,
+            open_nodes=plan.open_nodes,
+            row_tests=plan.row_tests,
+            tag_ids=plan.tag_ids,
         )
         parts = [condition, self.policy.visible()]
         return and_(*(part for part in parts if part is not None)), plan

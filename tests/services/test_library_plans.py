@@ -45,6 +45,7 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_plan, "PROBE_CAP", 100)
     monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 300)
     monkeypatch.setattr(search_plan, "ROW_TEST_MIN", 500)
+    monkeypatch.setattr(search_plan, "TAG_SEEK", 300)
     monkeypatch.setattr(keyset, "WALK_WINDOWS", (50, 400))
     monkeypatch.setattr(keyset, "SCAN_PROBE_CAP", 30)
 
@@ -147,8 +148,30 @@ async def test_postgresql_reads_a_few_sizes_or_dates_whole(services: Services) -
         assert chosen[-1] == few, query
     assert True in chosen, "some of these have few matches"
     assert await seeks("size:>0") is False  # every file: walking finds 201 at once
-    assert not await seeks(f"tag:{RARE_TAG}")  # tags and types: the planner's own way
-    assert not await seeks(f"type:{RARE_TYPE}")
+    assert not await seeks(f"type:{RARE_TYPE}")  # types: the planner's own way
+
+
+@only_postgresql
+@pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_reads_a_tag_on_few_files_whole(services: Services) -> None:
+    """A tag's tree is read first and handed to the planner as values; a tag on fewer
+    than ``TAG_SEEK`` files (or on none, or unknown) is read whole and sorted."""
+    database = services.database
+    await load_library(database)
+
+    async def plan(query: str) -> search_plan.PagePlan:
+        async with database.session() as session:
+            return await plan_page(session, parse(query), SortColumn.NAME, database.backend)
+
+    rare, common, unknown = (
+        await plan(f"tag:{RARE_TAG}"),
+        await plan(f"tag:{COMMON_TAG} zanzibar"),
+        await plan("tag:nosuchtag"),
+    )
+    assert rare.seek and not common.seek and unknown.seek
+    assert [len(ids) for ids in rare.tag_ids.values()] == [1]
+    assert [len(ids) for ids in unknown.tag_ids.values()] == [0]
+    assert await _planned(services, "tag:nosuchtag", SortColumn.NAME, False) == []
     section = keyset.sections(File.filename, PageRequest())[0]
     sql = str(keyset.statement(section, [], 10, keys_first=True, seek=True))
     assert "WITH page_matches AS MATERIALIZED" in sql
