@@ -31,7 +31,8 @@ QUERIES = (
     "type:image", f"type:{RARE_TYPE}", "ext:jpg", f"tag:{COMMON_TAG}", f"tag:{RARE_TAG}",
     "zanzibar", "img", "vid_0001", "00", "q", "zz", "size:>50000", "size:<300",
     "modified:<1971", "path:/home/me/trip/1*", "img -zanzibar", "type:video zanzibar",
-    f"tag:{COMMON_TAG} vid", "00 OR zanzibar", "-img",
+    f"tag:{COMMON_TAG} vid", "00 OR zanzibar", "-img", "path:*zz*", "path:*/1?/*",
+    "-tag:nosuchtag", f"-tag:{RARE_TAG}",
 )  # fmt: skip
 ORDERS = (
     (SortColumn.NAME, False), (SortColumn.SIZE, True), (SortColumn.HASH, False),
@@ -108,8 +109,11 @@ async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None
     # A tag on many files is tested per row; on few, it is the way in.
     assert await plan(f"tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
     assert await plan(f"tag:{RARE_TAG}") == ([f"tag:{RARE_TAG}"], [], False)
-    # Words of 1-2 characters have no index: a bounded walk, then a scan.
+    # Words of 1-2 characters have no index: a bounded walk, then a scan. So have path
+    # globs with a leading wildcard and no three literal characters in a row.
     assert await plan("q") == ([], [], True)
+    assert await plan("path:*zz*") == ([], [], True)
+    assert (await plan("path:*trip/1*"))[2] is False  # "trip/1": through FTS
 
 
 @only_sqlite
