@@ -154,6 +154,11 @@ class _Compiler:
                 return self.conjunction(items)
             case Or(items):
                 return self.disjunction(node, items)
+            case Not(TagFilter(name)) if not self.sqlite:
+                # NOT EXISTS, an anti-join: PostgreSQL reads NOT IN (subquery) as a
+                # subplan it cannot hash past work_mem and searches per row (at 1M
+                # files, -tag:people on 96k files: 2.7 s against 2-12 ms).
+                return sa.not_(_tagged_here(name))
             case Not(item):
                 return sa.not_(self.compile(item))
             case TagFilter(name):
