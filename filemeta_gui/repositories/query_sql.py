@@ -66,6 +66,8 @@ FTS_MIN_CHARS = 3
 """FTS5's trigram tokenizer finds nothing for shorter terms."""
 
 _INT64 = (-(2**63), 2**63 - 1)
+_ASCII_FROM_OUTSIDE = frozenset("ik")
+"""ASCII letters that a character outside ASCII lower-cases to (U+0130, U+212A)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ``files`` is a rowid table (its UUID key is not an INTEGER PRIMARY KEY); files_fts is
 # keyed on that implicit rowid. Bound to the table so "files" joins the FROM list.
@@ -232,14 +234,17 @@ class _Compiler:
         if len(text) >= FTS_MIN_CHARS or not text.isascii():
             return column.ilike(pattern, escape=escape)
         # Too short for the trigram index, so every path is tested. Under the "C"
-        # collation ILIKE folds ASCII only and skips the locale's conversion: exact for
-        # an all-ASCII path, and only the others pay for the full ILIKE (a word in no
-        # file at 1M files: 0.30 s against 0.40 s).
+        # collation ILIKE folds ASCII only and skips the locale's conversion (a word in
+        # no file at 1M files: 0.30 s against 0.40 s). That is exact for an all-ASCII
+        # path, and for any path unless the word holds an "i" or a "k": the only
+        # characters outside ASCII whose lower case is in it are U+0130 (to "i") and
+        # the Kelvin sign (to "k"), and lower() keeps every other character's length.
+        # Words holding one give other paths the full ILIKE too (0.07 s more).
+        ascii_fold = column.collate("C").ilike(pattern, escape=escape)
+        if not _ASCII_FROM_OUTSIDE & set(text.lower()):
+            return ascii_fold
         all_ascii = sa.func.octet_length(column) == sa.func.char_length(column)
-        return sa.or_(
-            column.collate("C").ilike(pattern, escape=escape),
-            sa.and_(sa.not_(all_ascii), column.ilike(pattern, escape=escape)),
-        )
+        return sa.or_(ascii_fold, sa.and_(sa.not_(all_ascii), column.ilike(pattern, escape=escape)))
 
     # --- boolean structure ------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File, FileTag, Tag
 from filemeta_gui.db.search_index import check_search_index
+from filemeta_gui.domain.enums import Backend
 from filemeta_gui.repositories.query_sql import next_hex_prefix, search_condition
 
 SHA_A = "ab12" + "0" * 60
@@ -245,6 +246,15 @@ async def test_short_words_fold_case_as_the_server_does_in_non_ascii_paths(
         await session.execute(sa.insert(File), [_row(kelvin, "text/plain", 1, 0, None)])
     assert await _search(database, "KE") == {kelvin}
     assert await _search(database, "ke") == {kelvin}
+    # Other short words fold ASCII only, which is exact: no other character outside
+    # ASCII lower-cases to an ASCII letter, and the ASCII around them still folds.
+    accents = "/misc/\u00c9t\u00e9 QZ \u00e0 \u0130stanbul.txt"
+    async with database.session() as session:
+        await session.execute(sa.insert(File), [_row(accents, "text/plain", 1, 0, None)])
+    assert await _search(database, "qz") == {accents}
+    assert accents in await _search(database, "\u00e9 q")  # "é" is not ASCII: full ILIKE
+    assert accents in await _search(database, "is")  # U+0130 + "s": the full ILIKE
+    assert "octet_length" not in str(search_condition("qz", Backend.POSTGRESQL))
 
 
 async def test_modified_reads_dates_in_the_given_time_zone(database: Database) -> None:
