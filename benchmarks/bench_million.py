@@ -54,6 +54,12 @@ FILTERS = ("type:image", "type:video", "ext:jpg", "size:>100MB", "modified:2019"
 TAGS = ("tag:people", "tag:reef")
 LONG_TERMS = (("zanzibar", "rare"), ("beach", "common"), ("2019", "very common"), ("img", "19%"))
 SHORT_TERMS = ("a", "ab", "20", "qz")
+UNUSUAL = (
+    "tag:nosuchtag", "-tag:people", "tag:reef beach", "path:*qz*", "qz OR zanzibar",
+    "type:video -beach", "NOT a",
+)  # fmt: skip
+"""Queries that once took seconds on one backend or the other: timed in every run, so
+that none comes back unseen."""
 
 Timer = Callable[[], Awaitable[object]]
 
@@ -115,6 +121,14 @@ async def bench_search(services: Services, runs: int) -> dict[str, Any]:
     return out
 
 
+async def bench_unusual(services: Services, runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for query in UNUSUAL:
+        call = first_page(services, query, SortColumn.NAME)
+        out[f"unusual query {query!r}"] = await timed(call, max(runs // 4, 3), warmup=1)
+    return out
+
+
 async def bench_other(services: Services, runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["count, whole library"] = await timed(lambda: services.library.count(""), runs // 4 or 1)
@@ -143,6 +157,7 @@ async def bench_library(url: str, runs: int) -> dict[str, Any]:
         result = {"files": await services.library.count("")}
         result |= await bench_pages(services, runs)
         result |= await bench_search(services, runs)
+        result |= await bench_unusual(services, runs)
         result |= await bench_other(services, runs)
         return result
     finally:
