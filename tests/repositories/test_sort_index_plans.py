@@ -83,8 +83,10 @@ async def _filtered_page_plans(database: Database, query: str) -> list[str]:
 async def test_common_filters_are_checked_while_walking_the_sort_index(
     database: Database, query: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # "Common" is relative: with 3,000 rows, 2,000 JPEGs are many.
+    # "Common" is relative: with 3,000 rows, 2,000 JPEGs are many (two filters together
+    # are the way in below UNCOVERED_SEEK matches).
     monkeypatch.setattr(search_plan, "PROBE_CAP", 100)
+    monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 300)
     await load_library(database)
     plans = await _filtered_page_plans(database, query)
     assert plans

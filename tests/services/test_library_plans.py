@@ -86,7 +86,9 @@ async def test_planned_pages_are_the_plain_pages(services: Services, query: str)
 
 @only_sqlite  # PostgreSQL plans with its own statistics
 @pytest.mark.usefixtures("small_thresholds")
-async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None:
+async def test_sqlite_chooses_its_way_in_by_counting(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = services.database
     await load_library(database)
 
@@ -109,6 +111,14 @@ async def test_sqlite_chooses_its_way_in_by_counting(services: Services) -> None
     # A tag on many files is tested per row; on few, it is the way in.
     assert await plan(f"tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
     assert await plan(f"tag:{RARE_TAG}") == ([f"tag:{RARE_TAG}"], [], False)
+    # Two filters match fewer files together: the rarer is the way in below
+    # UNCOVERED_SEEK (here 300), and a big tag beside it is still tested per row.
+    assert await plan(f"tag:{RARE_TAG} zanzibar") == ([f"tag:{RARE_TAG}"], [], False)
+    assert await plan(f"vid_0001 tag:{COMMON_TAG}") == (["vid_0001"], [f"tag:{COMMON_TAG}"], False)
+    assert await plan(f"zanzibar tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
+    monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 1000)  # zanzibar's ~430 files: under
+    assert await plan(f"zanzibar tag:{COMMON_TAG}") == (["zanzibar"], [f"tag:{COMMON_TAG}"], False)
+    assert await plan("zanzibar") == ([], [], False)  # alone, PROBE_CAP is the bar
     # Words of 1-2 characters have no index: a bounded walk, then a scan. So have path
     # globs with a leading wildcard and no three literal characters in a row.
     assert await plan("q") == ([], [], True)
