@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Result,
+    Select,
     Uuid,
     any_,
     bindparam,
@@ -68,8 +69,13 @@ def among_ids(
     if dialect == "postgresql":
         array = bindparam(None, list(ids), type_=postgresql.ARRAY(Uuid()))
         return id_column == any_(array)
-    listed = json.dumps([file_id.hex for file_id in ids])
-    return id_column.in_(select(column("value")).select_from(func.json_each(listed)))
+    return id_column.in_(json_values(json.dumps([file_id.hex for file_id in ids])))
+
+
+def json_values(array: Any) -> Select[Any]:
+    """SQLite: the values of a JSON array (text or an expression) as a one-column select,
+    for ``IN``: a whole list of values in one bind parameter."""
+    return select(column("value")).select_from(func.json_each(array))
 
 
 def unique_ids(ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:

@@ -42,6 +42,7 @@ from sqlalchemy.types import Integer
 from filemeta_gui.db.models import File
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.domain.records import PageRequest
+from filemeta_gui.repositories.base import json_values
 from filemeta_gui.repositories.convert import FILE_COLUMNS
 from filemeta_gui.repositories.sqlite_hints import unindexed
 
@@ -174,13 +175,11 @@ async def walk_then_scan(
         matching = select(_ROWID).select_from(File).where(*base, *where)
         capped = matching.limit(SCAN_PROBE_CAP).subquery("probe")
         probe = select(func.count(), func.json_group_array(capped.c.rowid))
-        probed = await first_keys(probe)  # an aggregate: always one row
-        count, rowids = probed if probed is not None else (SCAN_PROBE_CAP, None)
+        # An aggregate: always one row. The rowids stay one JSON text, there and back.
+        count, rowids = await first_keys(probe) or (SCAN_PROBE_CAP, None)
         if isinstance(count, int) and count < SCAN_PROBE_CAP:
-            # The rowids stay one JSON text, from SQLite and back to it.
-            listed: Select[Any] = select(literal_column("value"))
-            listed = listed.select_from(func.json_each(rowids))
-            beyond = Section([*beyond.conditions, _ROWID.in_(listed)], beyond.order, beyond.scope)
+            listed = _ROWID.in_(json_values(rowids))
+            beyond = Section([*beyond.conditions, listed], beyond.order, beyond.scope)
         rows += await fetch(statement(beyond, [*base, *where], wanted - len(rows)))
     return rows
 

@@ -41,6 +41,7 @@ from filemeta_gui.domain.query import (
     Term,
     TypeFilter,
 )
+from filemeta_gui.repositories.base import among_ids
 from filemeta_gui.repositories.files import sort_column_name
 from filemeta_gui.repositories.query_sql import (
     FTS_MIN_CHARS,
@@ -113,13 +114,13 @@ async def plan_page(
     best: tuple[int, Sequence[Node]] | None = None
     row_tests: set[int] = set()
     groups = _candidates(items)
+    # Two filters together match fewer files than either, and a walk may pass the whole
+    # index to find 201 of them (tag:reef beach: 4.8k and 10.6k files, ~50 together,
+    # 0.3 s walked at 1M files). Then the rarer is the way in whenever it is under
+    # UNCOVERED_SEEK: reading and sorting that many rows is bounded.
+    several = len(groups) > 1
     for group in groups:
         tag = isinstance(group[0], TagFilter)
-        # Two filters together match fewer files than either, and a walk may pass the
-        # whole index to find 201 of them (tag:reef beach: 4.8k and 10.6k files, ~50
-        # together, 0.3 s walked at 1M files). Then the rarer is the way in whenever
-        # it is under UNCOVERED_SEEK: reading and sorting that many rows is bounded.
-        several = len(groups) > 1
         uncovered = type(group[0]) in _UNCOVERED or several
         seek_below = UNCOVERED_SEEK if uncovered else PROBE_CAP
         cap = max(ROW_TEST_MIN, seek_below) if tag else seek_below
@@ -161,7 +162,8 @@ async def _plan_postgresql(session: AsyncSession, node: Node, backend: Backend) 
     }
     for item in items:
         if isinstance(item, TagFilter):
-            links = select(FileTag.file_id).where(FileTag.tag_id.in_(tag_ids[id(item)]))
+            carrying = among_ids(FileTag.tag_id, tag_ids[id(item)], "postgresql")
+            links = select(FileTag.file_id).where(carrying)
             seek = await _count_up_to(session, links, TAG_SEEK) < TAG_SEEK
         elif isinstance(item, SizeFilter | ModifiedFilter):
             count = await _capped_count(session, [item], backend, UNCOVERED_SEEK)

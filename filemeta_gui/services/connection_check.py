@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from filemeta_gui.db.engine import Database
-from filemeta_gui.db.migrate import schema_state
+from filemeta_gui.db.migrate import HEAD, schema_state
 from filemeta_gui.domain.enums import Backend
 from filemeta_gui.domain.errors import SchemaTooNewError
 
@@ -94,7 +94,5 @@ async def check_connection(url: str) -> ConnectionReport:
 
 
 async def _new_sqlite_report(database: Database) -> ConnectionReport:
-    from filemeta_gui.db.migrate import script_directory
-
-    head = script_directory().get_current_head() or ""
-    return ConnectionReport(database.backend, database.name, "", SchemaVerdict.NEW, None, head)
+    # A new file gets the newest schema this FileMeta knows.
+    return ConnectionReport(database.backend, database.name, "", SchemaVerdict.NEW, None, HEAD)

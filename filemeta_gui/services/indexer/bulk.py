@@ -28,6 +28,7 @@ import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -177,10 +178,6 @@ async def repair_indexes(write: WriteFn) -> None:
         pass
 
 
-def _index_builder(index: Any) -> Callable[[AsyncSession], Awaitable[None]]:
-    return lambda session: create_index(session, index)
-
-
 class BulkLoad:
     def __init__(
         self, write: WriteFn, library_rows: int, postgresql: bool, min_rows: int = BULK_MIN_ROWS
@@ -267,9 +264,9 @@ class BulkLoad:
                 await restore_foreign_keys(session)
         builds: list[Callable[[AsyncSession], Awaitable[None]]] = []
         if self.search_dropped:
-            builds.append(lambda session: rebuild_search_index(session, analyze=False))
+            builds.append(partial(rebuild_search_index, analyze=False))
         if self.indexes_dropped:
-            builds += [_index_builder(index) for index in SECONDARY_INDEXES]
+            builds += [partial(create_index, index=index) for index in SECONDARY_INDEXES]
         await run_side_by_side([self._committed(build) for build in builds], INDEX_BUILDERS)
         async with self.write() as session:
             await refresh_statistics(session)
