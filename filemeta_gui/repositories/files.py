@@ -254,36 +254,37 @@ class FileRepository(BaseRepository[File]):
     ) -> tuple[list[DuplicateRows], int]:
         """:meth:`duplicate_groups`, and how many groups there are in all (``limit`` aside).
 
-        The GROUP BY runs once (~0.3 s at 1M files) and counts the groups as it ranks
-        them; the rows of all groups are one join against it, those of the first few are
-        looked up by hash.
+        The GROUP BY runs once (~0.3 s at 1M files); with a ``limit`` it also counts the
+        groups as it ranks them. The rows of all groups are one join against it, those of
+        the first few are looked up by hash. Each group's rows are put in path order here:
+        SQLite sorting the ~20k whole rows of a 100k-file library took longer than
+        finding them (0.55 s against 0.28 s), Python sorts each small group in microseconds.
         """
         groups = _duplicate_hashes(min_size, include_empty)
         wasted = groups.c.file_size * (groups.c.copies - 1)
-        ranked = (
-            select(groups.c.hash_value, groups.c.file_size, func.count().over())
-            .order_by(wasted.desc(), groups.c.hash_value)
-            .limit(limit)
-        )
-        found = (await self.session.execute(ranked)).all()
-        total = int(found[0][2]) if found else 0
-        order = [(h, size) for h, size, _ in found]
-        in_order = (File.file_path, File.id)
+        # With a limit, the window also counts the groups past it.
+        counted = [func.count().over()] if limit is not None else []
+        ranked = select(groups.c.hash_value, groups.c.file_size, *counted)
+        ranked = ranked.order_by(wasted.desc(), groups.c.hash_value).limit(limit)
+        found: list[Any] = list((await self.session.execute(ranked)).all())
+        order = [(row[0], row[1]) for row in found]
+        total = int(found[0][2]) if counted and found else len(found)
         if limit is None:
             on = and_(File.hash_value == groups.c.hash_value, File.file_size == groups.c.file_size)
-            query = select(*FILE_COLUMNS).join(groups, on).where(live()).order_by(*in_order)
-            rows = await self._plain_rows(query)
-        else:  # a group's rows all come in one chunk, so each stays in path order
+            rows = await self._plain_rows(select(*FILE_COLUMNS).join(groups, on).where(live()))
+        else:
             rows = []
             for hashes in chunked([h for h, _ in order], ID_CHUNK):
                 query = select(*FILE_COLUMNS).where(File.hash_value.in_(hashes), live())
-                rows += await self._plain_rows(query.order_by(*in_order))
+                rows += await self._plain_rows(query)
         by_key: dict[tuple[str, int], list[Row[Any]]] = {}
         for row in rows:
             by_key.setdefault((row.hash_value or "", row.file_size), []).append(row)
         # Rows can vanish between the two queries (another client); keep real groups only.
         kept = [
-            (h, size, by_key[(h, size)]) for h, size in order if len(by_key.get((h, size), ())) > 1
+            (h, size, sorted(by_key[(h, size)], key=_by_path))
+            for h, size in order
+            if len(by_key.get((h, size), ())) > 1
         ]
         return kept, total
 
@@ -353,6 +354,11 @@ def _uniform_columns(rows: Iterable[Mapping[str, Any]]) -> frozenset[str]:
             raise ValidationError("Every file in one upsert must give the same fields.")
         columns = keys
     return columns or frozenset()
+
+
+def _by_path(row: Row[Any]) -> str:
+    # Paths are unique. Code-point order, SQLite's own, and the same on any server.
+    return str(row.file_path)
 
 
 def _duplicate_hashes(min_size: int, include_empty: bool) -> Subquery:
