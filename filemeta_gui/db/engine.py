@@ -22,6 +22,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import await_only
 
 from filemeta_gui.config import default_database_url
+from filemeta_gui.db import sqlite_cursor
 from filemeta_gui.db.errors import is_write_refused, translate_error
 from filemeta_gui.db.monitored_pool import MonitoredQueuePool
 from filemeta_gui.db.monitoring import DEFAULT_SLOW_QUERY_MS, QueryMonitor
@@ -273,6 +274,7 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The connection here is aiosqlite's adapter, not sqlite3.Connection: no isinstance
         # guard, or every pragma would be skipped silently (DESIGN.md traps).
+        sqlite_cursor.install(dbapi_connection)  # one trip to its thread per statement
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         for pragma in (
