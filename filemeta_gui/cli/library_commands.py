@@ -79,7 +79,8 @@ async def dupes(args: argparse.Namespace) -> int:
             mark = "  (hard link)" if copy.hard_link else ""
             print(f"    {copy.file.file_path}{mark}")
     total = sum(g.reclaimable for g in groups)
-    print(f"{len(groups)} groups, {human_bytes(total)} reclaimable")
+    noun = "group" if len(groups) == 1 else "groups"
+    print(f"{len(groups)} {noun}, {human_bytes(total)} reclaimable")
     return 0
 
 

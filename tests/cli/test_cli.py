@@ -42,6 +42,11 @@ def test_scan_then_dupes_json(capsys: pytest.CaptureFixture[str], db_url: str, t
     code, out, _ = run(capsys, "--db", db_url, "dupes", "--json", "--include-empty")
     hashes = [g["hash"] for g in json.loads(out)["groups"]]
     assert len(hashes) == 2 and hashes == sorted(hashes)
+    code, out, _ = run(capsys, "--db", db_url, "dupes")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("3 copies of 12 B, 24 B reclaimable")
+    assert [line.strip() for line in lines[1:4]] == groups[0]["paths"]  # in path order
+    assert lines[-1] == "1 group, 24 B reclaimable"
 
 
 def test_tags_survive_a_move_and_rescan(
