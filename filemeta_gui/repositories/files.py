@@ -106,6 +106,7 @@ class FileRepository(BaseRepository[File]):
         include_deleted: bool = False,
         bounded_walk: bool = False,
         seek: bool = False,
+        on_rows: ColumnElement[bool] | None = None,
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -119,6 +120,8 @@ class FileRepository(BaseRepository[File]):
                 bounded part of the sort index, then scan (``keyset.walk_then_scan``).
             seek: find the rows through the condition's index and sort them, rather than
                 walk the sort index (``repositories.search_plan``).
+            on_rows: on SQLite, ``where`` written to be tested on each row, for the first
+                part of the walk (``keyset.window_then_walk``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -133,6 +136,18 @@ class FileRepository(BaseRepository[File]):
                 self._first_keys,
                 sections[0],
                 base,
+                [where],
+                limit + 1,
+                request.descending,
+            )
+            sections = []
+        elif where is not None and on_rows is not None and not postgresql and len(sections) == 1:
+            rows = await keyset.window_then_walk(
+                self._plain_rows,
+                self._first_keys,
+                sections[0],
+                base,
+                [on_rows],
                 [where],
                 limit + 1,
                 request.descending,

@@ -48,11 +48,15 @@ class LibraryService:
         if self.policy.sees_nothing:  # identity.problem says why, in plain words
             return Page(rows=(), next_after=None)
         async with self.database.session() as session:
-            plan = PagePlan()
+            plan, on_rows = PagePlan(), None
             if query.strip():
-                where, plan = await self._planned_condition(session, query, request.sort)
+                where, plan, on_rows = await self._planned_condition(session, query, request)
             rows, next_after = await FileRepository(session).page(
-                request, where=where, bounded_walk=plan.bounded_walk, seek=plan.seek
+                request,
+                where=where,
+                bounded_walk=plan.bounded_walk,
+                seek=plan.seek,
+                on_rows=on_rows,
             )
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)
@@ -155,22 +159,30 @@ class LibraryService:
         return search_condition(query, self.database.backend) if query.strip() else None
 
     async def _planned_condition(
-        self, session: AsyncSession, query: str, sort: SortColumn
-    ) -> tuple[ColumnElement[bool], PagePlan]:
+        self, session: AsyncSession, query: str, request: PageRequest
+    ) -> tuple[ColumnElement[bool], PagePlan, ColumnElement[bool] | None]:
         """:meth:`condition`, compiled for one page: on SQLite the filters that may use an
-        index are chosen by counting (``repositories.search_plan``)."""
+        index are chosen by counting (``repositories.search_plan``). Third: for common
+        plain words walked on from a cursor, the same condition tested on each row
+        (``PagePlan.window_words``)."""
         node = parse(query)
         backend = self.database.backend
-        plan = await plan_page(session, node, sort, backend)
-        condition = compile_query(
-            node,
-            backend,
-            open_nodes=plan.open_nodes,
-            row_tests=plan.row_tests,
-            tag_ids=plan.tag_ids,
-        )
-        parts = [condition, self.policy.visible()]
-        return and_(*(part for part in parts if part is not None)), plan
+        continuing = request.after is not None
+        plan = await plan_page(session, node, request.sort, backend, continuing)
+        visible = self.policy.visible()
+
+        def compiled(words_per_row: bool) -> ColumnElement[bool]:
+            condition = compile_query(
+                node,
+                backend,
+                open_nodes=plan.open_nodes,
+                row_tests=plan.row_tests,
+                tag_ids=plan.tag_ids,
+                words_per_row=words_per_row,
+            )
+            return condition if visible is None else and_(condition, visible)
+
+        return compiled(False), plan, compiled(True) if plan.window_words else None
 
     async def _records(
         self, session: AsyncSession, rows: Sequence[File | Row[Any]]

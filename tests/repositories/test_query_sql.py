@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -13,7 +14,14 @@ from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File, FileTag, Tag
 from filemeta_gui.db.search_index import check_search_index
 from filemeta_gui.domain.enums import Backend
-from filemeta_gui.repositories.query_sql import next_hex_prefix, search_condition
+from filemeta_gui.domain.query import parse
+from filemeta_gui.repositories.query_sql import (
+    FTS_FOLDS_INTO_ASCII,
+    compile_query,
+    fts_phrase,
+    next_hex_prefix,
+    search_condition,
+)
 
 SHA_A = "ab12" + "0" * 60
 SHA_B = "ab34" + "1" * 60
@@ -255,6 +263,49 @@ async def test_short_words_fold_case_as_the_server_does_in_non_ascii_paths(
     assert accents in await _search(database, "\u00e9 q")  # "é" is not ASCII: full ILIKE
     assert accents in await _search(database, "is")  # U+0130 + "s": the full ILIKE
     assert "octet_length" not in str(search_condition("qz", Backend.POSTGRESQL))
+
+
+def test_the_characters_fts5_folds_into_ascii_are_known() -> None:
+    """``FTS_FOLDS_INTO_ASCII`` against the SQLite in use: every character of the Basic
+    Multilingual Plane outside ASCII, in a trigram FTS5 table, asked for by each printable
+    ASCII character. A newer SQLite that folds more would fail here, not find less."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='trigram')")
+    outside = [cp for cp in range(0x80, 0x10000) if not 0xD800 <= cp <= 0xDFFF]
+    connection.executemany(
+        "INSERT INTO t(rowid, x) VALUES (?, ?)", ((cp, f"q{chr(cp)}q") for cp in outside)
+    )
+    folded: dict[str, str] = {}
+    for char in map(chr, range(0x21, 0x7F)):
+        phrase = fts_phrase(f"q{char}q")
+        for (cp,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", (phrase,)):
+            if char.lower() == char:  # "K" and "k" find the same: keep the lower case
+                folded[char] = chr(cp)
+    assert folded == FTS_FOLDS_INTO_ASCII
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_words_tested_on_rows_find_what_fts5_finds(database: Database) -> None:
+    """``compile_query(words_per_row=True)``: LIKE on each path, and FTS5 for a path
+    holding a character it folds into the word (the Kelvin sign, the long s)."""
+    paths = [
+        "/misc/Desk.txt", "/misc/\u212aiosk.txt", "/misc/de\u017fk.txt", "/misc/D\u00e9sk.txt",
+        "/misc/100%_desk.txt", "/misc/imgs/a.png", "/misc/\u00e9t\u00e9/IMG.png",
+    ]  # fmt: skip
+    async with database.session() as session:
+        await session.execute(sa.insert(File), [_row(p, "text/plain", 1, 0, None) for p in paths])
+    for query in ("desk", "kiosk", "img", "sk.", "100%_", "desk img", "\u00e9t\u00e9"):
+        conditions = [
+            compile_query(parse(query), database.backend, words_per_row=per_row)
+            for per_row in (False, True)
+        ]
+        async with database.session() as session:
+            found = [
+                set((await session.scalars(sa.select(File.file_path).where(c))).all())
+                for c in conditions
+            ]
+        assert found[0] == found[1], query
+    assert "instr" not in str(compile_query(parse("img"), Backend.SQLITE, words_per_row=True))
 
 
 async def test_modified_reads_dates_in_the_given_time_zone(database: Database) -> None:

@@ -18,6 +18,7 @@ from filemeta_gui.repositories import FileRepository, keyset, search_plan
 from filemeta_gui.repositories.query_sql import search_condition
 from filemeta_gui.repositories.search_plan import plan_page
 from filemeta_gui.services.container import Services
+from tests.repositories.factories import file_row
 from tests.repositories.plan_support import (
     COMMON_TAG,
     RARE_TAG,
@@ -32,7 +33,7 @@ QUERIES = (
     "zanzibar", "img", "vid_0001", "00", "q", "zz", "size:>50000", "size:<300",
     "modified:<1971", "path:/home/me/trip/1*", "img -zanzibar", "type:video zanzibar",
     f"tag:{COMMON_TAG} vid", "00 OR zanzibar", "-img", "path:*zz*", "path:*/1?/*",
-    "-tag:nosuchtag", f"-tag:{RARE_TAG}",
+    "-tag:nosuchtag", f"-tag:{RARE_TAG}", "trip img", "mp4", "jpg",
 )  # fmt: skip
 ORDERS = (
     (SortColumn.NAME, False), (SortColumn.SIZE, True), (SortColumn.HASH, False),
@@ -47,8 +48,11 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 300)
     monkeypatch.setattr(search_plan, "ROW_TEST_MIN", 500)
     monkeypatch.setattr(search_plan, "TAG_SEEK", 300)
+    monkeypatch.setattr(search_plan, "COMMON_WORDS", 500)
     monkeypatch.setattr(keyset, "WALK_WINDOWS", (50, 400))
     monkeypatch.setattr(keyset, "SCAN_PROBE_CAP", 30)
+    monkeypatch.setattr(keyset, "WORD_WINDOW", 100)
+    monkeypatch.setattr(keyset, "WORD_WALK_MAX", 1_000)
 
 
 async def _planned(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
@@ -119,11 +123,42 @@ async def test_sqlite_chooses_its_way_in_by_counting(
     monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 1000)  # zanzibar's ~430 files: under
     assert await plan(f"zanzibar tag:{COMMON_TAG}") == (["zanzibar"], [f"tag:{COMMON_TAG}"], False)
     assert await plan("zanzibar") == ([], [], False)  # alone, PROBE_CAP is the bar
+    # Plain words in COMMON_WORDS (here 500) files or more, walked on from a cursor: a
+    # short walk tests them on each row first. Not on a first page, nor with anything
+    # else in the query, nor when fewer match (zanzibar: ~430).
+    queries = ("img", "trip img", "zanzibar", "img type:image", "img OR trip", "-img")
+    async with database.session() as session:
+        windowed = [
+            (await plan_page(session, parse(q), SortColumn.NAME, database.backend, True))
+            for q in queries
+        ]
+        first = await plan_page(session, parse("img"), SortColumn.NAME, database.backend)
+    assert [p.window_words for p in windowed] == [True, True, False, False, False, False]
+    assert not first.window_words
     # Words of 1-2 characters have no index: a bounded walk, then a scan. So have path
     # globs with a leading wildcard and no three literal characters in a row.
     assert await plan("q") == ([], [], True)
     assert await plan("path:*zz*") == ([], [], True)
     assert (await plan("path:*trip/1*"))[2] is False  # "trip/1": through FTS
+
+
+@only_sqlite
+@pytest.mark.usefixtures("small_thresholds")
+async def test_common_words_tested_on_rows_find_what_fts5_finds(services: Services) -> None:
+    """The short walk of a common word tests LIKE on each row; paths where FTS5 folds a
+    character into the word (here the long s and the Kelvin sign of "desk") must come back
+    all the same, in the window and past it."""
+    await load_library(services.database)
+    desks = [f"/home/me/desk/{n}/DESK_{n:04d}.png" for n in range(600)]
+    desks += [f"/home/me/de\u017f\u212a/{n}/DE\u017f\u212a_{n}.png" for n in range(5)]
+    async with services.database.session() as session:
+        await FileRepository(session).bulk_upsert([file_row(path) for path in desks])
+    for window in (20, 100, 1_000):  # the folded names past the window, then inside it
+        keyset.WORD_WINDOW = window
+        for sort, desc in ORDERS:
+            expected = await _plain(services, "desk", sort, desc)
+            assert len(expected) == 605
+            assert await _planned(services, "desk", sort, desc) == expected, (window, sort)
 
 
 @only_sqlite
