@@ -130,31 +130,17 @@ class FileRepository(BaseRepository[File]):
         postgresql = dialect_name(self.session) == "postgresql"
         sections = keyset.sections(key, request, blind=seek and not postgresql)
         # One row more than asked tells whether another page follows, without a COUNT.
-        if where is not None and bounded_walk and not postgresql and len(sections) == 1:
-            rows = await keyset.walk_then_scan(
-                self._plain_rows,
-                self._first_keys,
-                sections[0],
-                base,
-                [where],
-                limit + 1,
-                request.descending,
-            )
-            sections = []
-        elif where is not None and on_rows is not None and not postgresql and len(sections) == 1:
-            rows = await keyset.window_then_walk(
-                self._plain_rows,
-                self._first_keys,
-                sections[0],
-                base,
-                [on_rows],
-                [where],
-                limit + 1,
-                request.descending,
-            )
-            sections = []
-        else:
-            rows = []
+        rows: list[Any] = []
+        if where is not None and not postgresql and len(sections) == 1:
+            walked = (self._plain_rows, self._first_keys, sections[0], base)
+            if bounded_walk:
+                rows = await keyset.walk_then_scan(*walked, [where], limit + 1, request.descending)
+                sections = []
+            elif on_rows is not None:
+                rows = await keyset.window_then_walk(
+                    *walked, [on_rows], [where], limit + 1, request.descending
+                )
+                sections = []
         # Keys first on PostgreSQL when filtered: see repositories/keyset.py.
         keys_first = where is not None and postgresql
         for section in sections:

@@ -166,12 +166,12 @@ async def walk_then_scan(
     rows: list[Any] = []
     edge: Sequence[object] | None = None
     for size in WALK_WINDOWS:
-        found = await first_keys(window_edge(section, base, size))
-        if found is None:  # fewer entries than the window left: walk them all
-            return rows + await fetch(statement(section, [*base, *where], wanted - len(rows)))
-        edge = found
-        part = _up_to(section, edge, descending)
-        rows += await fetch(statement(part, [*base, *where], wanted - len(rows)))
+        found, edge = await _walk_window(
+            fetch, first_keys, section, base, [*base, *where], size, wanted - len(rows), descending
+        )
+        rows += found
+        if edge is None:  # the section ended inside the window: all of it was walked
+            return rows
         if len(rows) >= wanted or not rows:
             break
         section = _past(section, edge, descending, scan=False)
@@ -213,11 +213,19 @@ async def window_then_walk(
     rows: list[Any] = []
     size = WORD_WINDOW
     for _ in range(2):  # the window, then the stretch it vouches for
-        edge = await first_keys(window_edge(section, base, size))
-        if edge is None:  # fewer entries left: test them all on their rows
-            return rows + await fetch(statement(section, [*base, *on_rows], wanted - len(rows)))
-        part = _up_to(section, edge, descending)
-        rows += await fetch(statement(part, [*base, *on_rows], wanted - len(rows)))
+        found, edge = await _walk_window(
+            fetch,
+            first_keys,
+            section,
+            base,
+            [*base, *on_rows],
+            size,
+            wanted - len(rows),
+            descending,
+        )
+        rows += found
+        if edge is None:  # the section ended inside the window: all of it was tested
+            return rows
         section = _past(section, edge, descending, scan=False)
         if len(rows) >= wanted or not rows:
             break
@@ -228,6 +236,24 @@ async def window_then_walk(
     if len(rows) >= wanted:
         return rows
     return rows + await fetch(statement(section, [*base, *where], wanted - len(rows)))
+
+
+async def _walk_window(
+    fetch: Fetch,
+    first_keys: FirstKeys,
+    section: Section,
+    base: Sequence[ColumnElement[bool]],
+    conditions: Sequence[ColumnElement[bool]],
+    size: int,
+    wanted: int,
+    descending: bool,
+) -> tuple[list[Any], Sequence[object] | None]:
+    """Up to ``wanted`` rows matching ``conditions`` among the next ``size`` entries of
+    ``section`` (counted with ``base`` alone), and the keys of the last of those entries:
+    None when fewer were left, and all of them were walked."""
+    edge = await first_keys(window_edge(section, base, size))
+    within = section if edge is None else _up_to(section, edge, descending)
+    return await fetch(statement(within, conditions, wanted)), edge
 
 
 def _up_to(section: Section, edge: Sequence[object], descending: bool) -> Section:
