@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from filemeta_gui.config import ENV_DATABASE_URL, default_database_url
 from filemeta_gui.db.models import Base
-from filemeta_gui.db.schema_filter import include_object
+from filemeta_gui.db.schema_filter import include_object_for
 from filemeta_gui.db.url import parse_database_url
 
 config = context.config
@@ -36,11 +36,11 @@ def _url_text() -> str:
     )
 
 
-def _configure(connection: Connection | None = None, **kwargs: object) -> None:
+def _configure(dialect: str, connection: Connection | None = None, **kwargs: object) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=include_object,
+        include_object=include_object_for(dialect),
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         compare_type=True,
         **kwargs,  # type: ignore[arg-type]
@@ -48,14 +48,14 @@ def _configure(connection: Connection | None = None, **kwargs: object) -> None:
 
 
 def run_migrations_offline() -> None:
-    url, _ = parse_database_url(_url_text())
-    _configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
+    url, backend = parse_database_url(_url_text())
+    _configure(backend.value, url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
     with context.begin_transaction():
         context.run_migrations()
 
 
 def _run_sync(connection: Connection) -> None:
-    _configure(connection)
+    _configure(connection.dialect.name, connection)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from filemeta_gui.db.schema_filter import ONLY_ON
 from filemeta_gui.db.types import FastUuid, IPAddress, UTCDateTime, utcnow
 from filemeta_gui.domain.enums import AccessType, Role
 
@@ -98,10 +99,31 @@ _IN_BIN = text("deleted_at IS NOT NULL")
 _UNHASHED = text("hash_value IS NULL")
 
 
-def _sort_index(column: str) -> Index:
+def _sort_index(column: str, with_path: bool = False) -> Index:
     """``(column, id, content_type, extension, deleted_at)``: see migration 0005."""
     carried = [name for name in _SORT_INDEX_CARRIES if name != column]
+    if with_path:
+        return Index(f"ix_files_sort_{column}_path", column, "id", *carried, "file_path")
     return Index(f"ix_files_sort_{column}", column, "id", *carried)
+
+
+def _only_on(dialect: str, index: Index) -> Index:
+    index.info[ONLY_ON] = dialect  # so neither backend reports the other's as missing
+    return index.ddl_if(dialect=dialect)
+
+
+def _name_indexes() -> tuple[Index, Index]:
+    """The name order's index, one per backend (migration 0007).
+
+    On SQLite it ends with the path, so a walk in name order tests a word on the path
+    inside the index, with no table read per entry. PostgreSQL keeps it without: its
+    B-tree entries may not pass ~2.7 kB, and a path of up to 2,600 bytes (the indexer's
+    limit) beside a name of up to 255 characters could.
+    """
+    return (
+        _only_on("postgresql", _sort_index("filename")),
+        _only_on("sqlite", _sort_index("filename", with_path=True)),
+    )
 
 
 class File(Base):
@@ -112,7 +134,8 @@ class File(Base):
         Index("ix_files_hash_value", "hash_value"),
         # Keyset pages (migration 0005): every sort column with the id tie-break, carrying
         # the columns of the common filters so they are checked while the index is walked.
-        *(_sort_index(column) for column in SORT_INDEX_COLUMNS),
+        *(_sort_index(column) for column in SORT_INDEX_COLUMNS if column != "filename"),
+        *_name_indexes(),
         # Per-folder counts and sizes of the sidebar, from the index alone (migration 0005).
         Index("ix_files_folder_id_live", "folder_id", "deleted_at", "file_size"),
         # The bin: few rows, found without reading the table (tag counts subtract them).

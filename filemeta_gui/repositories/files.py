@@ -107,6 +107,7 @@ class FileRepository(BaseRepository[File]):
         bounded_walk: bool = False,
         seek: bool = False,
         on_rows: ColumnElement[bool] | None = None,
+        row_window: tuple[int, int] = (0, 0),
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -121,7 +122,7 @@ class FileRepository(BaseRepository[File]):
             seek: find the rows through the condition's index and sort them, rather than
                 walk the sort index (``repositories.search_plan``).
             on_rows: on SQLite, ``where`` written to be tested on each row, for the first
-                part of the walk (``keyset.window_then_walk``).
+                ``row_window`` entries of the walk (``keyset.window_then_walk``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -134,11 +135,15 @@ class FileRepository(BaseRepository[File]):
         if where is not None and not postgresql and len(sections) == 1:
             walked = (self._plain_rows, self._first_keys, sections[0], base)
             if bounded_walk:
-                rows = await keyset.walk_then_scan(*walked, [where], limit + 1, request.descending)
+                carried = request.sort in keyset.PATH_CARRIED
+                windows = keyset.PATH_WALK_WINDOWS if carried else keyset.WALK_WINDOWS
+                rows = await keyset.walk_then_scan(
+                    *walked, [where], limit + 1, request.descending, windows
+                )
                 sections = []
             elif on_rows is not None:
                 rows = await keyset.window_then_walk(
-                    *walked, [on_rows], [where], limit + 1, request.descending
+                    *walked, [on_rows], [where], limit + 1, request.descending, row_window
                 )
                 sections = []
         # Keys first on PostgreSQL when filtered: see repositories/keyset.py.

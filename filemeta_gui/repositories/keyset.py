@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     func,
     literal,
     literal_column,
@@ -51,6 +52,13 @@ Fetch = Callable[[Select[Any]], Awaitable[list[Any]]]
 FirstKeys = Callable[[Select[Any]], Awaitable[tuple[object, ...] | None]]
 WALK_WINDOWS = (10_000, 200_000)
 """Sort-index entries :func:`walk_then_scan` passes before it scans the table instead."""
+PATH_CARRIED = frozenset({SortColumn.NAME, SortColumn.FOLDER})
+"""Orders whose SQLite sort index holds the path (migration 0007; the folder order's key
+is the path): a word is tested on it inside the index, ~0.3 µs an entry at 1M files,
+where the other orders read each entry's table row (~2-4 µs)."""
+PATH_WALK_WINDOWS = (200_000, 400_000)
+"""``WALK_WINDOWS`` for the ``PATH_CARRIED`` orders: at 1M files, ``20`` finds its first
+201 matches 94k entries down the name index, 32 ms walked so against 0.5 s scanned."""
 SCAN_PROBE_CAP = 20_000
 """Matches :func:`walk_then_scan` looks up by rowid rather than scanning the table for."""
 WORD_WINDOW = 1_000
@@ -122,20 +130,42 @@ def _on(table: Any, ordered: Any) -> Any:
     return column.desc() if ordered.modifier is operators.desc_op else column.asc()
 
 
-def window_edge(section: Section, where: Sequence[ColumnElement[bool]], size: int) -> Select[Any]:
-    """The keys of the ``size``-th row of the section (no filter but ``where``), if any.
-
-    Only the sort index is read (its entries carry ``deleted_at``), so passing 10,000 of
-    them costs about a millisecond.
-    """
+def window_edge(section: Section, size: int) -> Select[Any]:
+    """The keys of the ``size``-th entry of the section, if any (binned files count too:
+    testing ``deleted_at`` on each entry doubles the cost of passing 200k of them)."""
     columns = [_bare(column) for column in section.order]
     return (
         select(*columns)
-        .where(*where, *section.conditions)
+        .where(*section.conditions)
         .order_by(*section.order)
         .offset(size - 1)
         .limit(1)
     )
+
+
+def window_statement(
+    section: Section, conditions: Sequence[ColumnElement[bool]], size: int, wanted: int
+) -> Select[Any]:
+    """The rows matching ``conditions`` among the next ``size`` entries of ``section``, at
+    most ``wanted``, in one statement (SQLite).
+
+    A subquery walks the window in order, ``LIMIT size``, and answers for each entry
+    whether it matches; SQLite runs it as a co-routine that the outer query stops at the
+    ``wanted``-th match. Only the entries' rowids and answers leave it, so an index that
+    holds every column tested is walked without a table read. At 1M files, the first 201
+    of ``img`` within 200k entries of the name index took 82 ms so, against 78 ms for an
+    unbounded walk and 36 ms more to find the window's last entry first.
+    """
+    walked = (
+        select(_ROWID.label("walked_rowid"), and_(*conditions).label("hit"))
+        .select_from(File)
+        .where(*section.conditions)
+        .order_by(*section.order)
+        .limit(size)
+        .subquery("walked")
+    )
+    hits = select(walked.c.walked_rowid).where(walked.c.hit).limit(wanted)
+    return select(*FILE_COLUMNS).where(_ROWID.in_(hits)).order_by(*section.order)
 
 
 async def walk_then_scan(
@@ -146,15 +176,17 @@ async def walk_then_scan(
     where: Sequence[ColumnElement[bool]],
     wanted: int,
     descending: bool,
+    windows: tuple[int, int],
 ) -> list[Any]:
     """Up to ``wanted`` rows of ``section`` matching ``where`` (``base``: always true, the
-    bin), for conditions SQLite can only test on the table row (words of 1-2 characters).
+    bin), for conditions no index narrows (words of 1-2 characters).
 
-    Walks ``WALK_WINDOWS[0]`` entries of the sort index; if that found nothing, the
+    Walks ``windows[0]`` entries of the sort index (``WALK_WINDOWS``, or
+    ``PATH_WALK_WINDOWS`` where the index holds the path); if that found nothing, the
     matches are rare and the rest of the table is scanned and sorted instead; if it found
-    some, walks ``WALK_WINDOWS[1]`` more first (matches cluster: "20" is rare among track
+    some, walks ``windows[1]`` more first (matches cluster: "20" is rare among track
     numbers, then common among photos of 2019). Measured at 1M files: a word in no file
-    took 1.5-2.5 s walked to the end, 0.25 s scanned.
+    took 1.5-2.5 s walked to the end reading table rows, 0.25 s scanned.
 
     Before the scan, the matches' rowids are counted up to ``SCAN_PROBE_CAP``, reading an
     index when one holds every column tested (``ix_files_sort_file_path`` has the path
@@ -165,12 +197,12 @@ async def walk_then_scan(
     """
     rows: list[Any] = []
     edge: Sequence[object] | None = None
-    for size in WALK_WINDOWS:
+    for size in windows:
         found, edge = await _walk_window(
-            fetch, first_keys, section, base, [*base, *where], size, wanted - len(rows), descending
+            fetch, first_keys, section, [*base, *where], size, wanted - len(rows)
         )
         rows += found
-        if edge is None:  # the section ended inside the window: all of it was walked
+        if edge is None:  # the page is full, or all of the section was walked
             return rows
         if len(rows) >= wanted or not rows:
             break
@@ -198,40 +230,35 @@ async def window_then_walk(
     where: Sequence[ColumnElement[bool]],
     wanted: int,
     descending: bool,
+    window: tuple[int, int],
 ) -> list[Any]:
     """Up to ``wanted`` rows of ``section`` matching ``where`` (SQLite, plain words).
 
     ``on_rows`` selects the same rows as ``where`` but tests each row of the walk
     (``compile_query(words_per_row=True)``), where ``where`` tests it against the set of
     the words' FTS5 matches, which SQLite builds first: ~130 ms for the 193k matches of
-    ``img`` at 1M files, for every page. So the first ``WORD_WINDOW`` entries are tested
-    on their rows (~4 µs each on the development machine). If the matches found there,
-    at the same density, say that at most ``WORD_WALK_MAX`` more entries hold the rest,
-    those are walked so too. Otherwise the walk goes on against the set: a word in 1% of
-    the files (``beach``) pays for the window, ~4 ms.
+    ``img`` at 1M files, for every page. So the first ``window[0]`` entries are tested on
+    their rows (``WORD_WINDOW``: ~4 µs each on the development machine, reading the
+    table; far more where the index holds the path, ``search_plan.PATH_WALK_PER_MATCH``).
+    If the matches found there, at the same density, say that at most ``window[1]`` more
+    entries hold the rest, those are walked so too. Otherwise the walk goes on against
+    the set: a word in 1% of the files (``beach``) pays for the window, ~4 ms.
     """
     rows: list[Any] = []
-    size = WORD_WINDOW
+    size, walk_max = window
     for _ in range(2):  # the window, then the stretch it vouches for
         found, edge = await _walk_window(
-            fetch,
-            first_keys,
-            section,
-            base,
-            [*base, *on_rows],
-            size,
-            wanted - len(rows),
-            descending,
+            fetch, first_keys, section, [*base, *on_rows], size, wanted - len(rows)
         )
         rows += found
-        if edge is None:  # the section ended inside the window: all of it was tested
+        if edge is None:  # the page is full, or all of the section was tested
             return rows
         section = _past(section, edge, descending, scan=False)
         if len(rows) >= wanted or not rows:
             break
         # The rest at the density seen in the window, twice over for safety.
-        size = (wanted - len(rows)) * WORD_WINDOW // len(rows) * 2
-        if size > WORD_WALK_MAX:
+        size = (wanted - len(rows)) * window[0] // len(rows) * 2
+        if size > walk_max:
             break
     if len(rows) >= wanted:
         return rows
@@ -242,26 +269,18 @@ async def _walk_window(
     fetch: Fetch,
     first_keys: FirstKeys,
     section: Section,
-    base: Sequence[ColumnElement[bool]],
     conditions: Sequence[ColumnElement[bool]],
     size: int,
     wanted: int,
-    descending: bool,
 ) -> tuple[list[Any], Sequence[object] | None]:
     """Up to ``wanted`` rows matching ``conditions`` among the next ``size`` entries of
-    ``section`` (counted with ``base`` alone), and the keys of the last of those entries:
-    None when fewer were left, and all of them were walked."""
-    edge = await first_keys(window_edge(section, base, size))
-    within = section if edge is None else _up_to(section, edge, descending)
-    return await fetch(statement(within, conditions, wanted)), edge
-
-
-def _up_to(section: Section, edge: Sequence[object], descending: bool) -> Section:
-    columns = tuple(_bare(column) for column in section.order)
-    position = tuple_(*columns)
-    bound = tuple_(*(literal(v, c.type) for v, c in zip(edge, columns, strict=True)))
-    within = position >= bound if descending else position <= bound
-    return Section([*section.conditions, within], section.order)
+    ``section``, and the keys of the last of those entries, to walk on from. None when
+    there is nothing to walk on to: the window held ``wanted`` matches, or the section
+    ended inside it."""
+    rows = await fetch(window_statement(section, conditions, size, wanted))
+    if len(rows) >= wanted:
+        return rows, None
+    return rows, await first_keys(window_edge(section, size))
 
 
 def _past(section: Section, edge: Sequence[object], descending: bool, scan: bool) -> Section:

@@ -57,6 +57,7 @@ class LibraryService:
                 bounded_walk=plan.bounded_walk,
                 seek=plan.seek,
                 on_rows=on_rows,
+                row_window=plan.word_window or (0, 0),
             )
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)
@@ -162,9 +163,9 @@ class LibraryService:
         self, session: AsyncSession, query: str, request: PageRequest
     ) -> tuple[ColumnElement[bool], PagePlan, ColumnElement[bool] | None]:
         """:meth:`condition`, compiled for one page: on SQLite the filters that may use an
-        index are chosen by counting (``repositories.search_plan``). Third: for common
-        plain words walked on from a cursor, the same condition tested on each row
-        (``PagePlan.window_words``)."""
+        index are chosen by counting (``repositories.search_plan``). Third: for plain words
+        tested on the rows of a walk before their set is built, the same condition tested
+        on each row (``PagePlan.word_window``)."""
         node = parse(query)
         backend = self.database.backend
         continuing = request.after is not None
@@ -182,7 +183,7 @@ class LibraryService:
             )
             return condition if visible is None else and_(condition, visible)
 
-        return compiled(False), plan, compiled(True) if plan.window_words else None
+        return compiled(False), plan, compiled(True) if plan.word_window else None
 
     async def _records(
         self, session: AsyncSession, rows: Sequence[File | Row[Any]]

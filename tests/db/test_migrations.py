@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from filemeta_gui.db import migrate
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import Base
-from filemeta_gui.db.schema_filter import include_object
+from filemeta_gui.db.schema_filter import include_object_for
 from filemeta_gui.domain.errors import SchemaTooNewError
 
 MODEL_TABLES = set(Base.metadata.tables)
@@ -60,7 +60,7 @@ def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
         connection,
         opts={
-            "include_object": include_object,
+            "include_object": include_object_for(connection.dialect.name),
             "compare_type": True,
             "compare_server_default": True,
         },

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.migrate import run_command
 from filemeta_gui.db.models import Base, File
-from filemeta_gui.db.schema_filter import include_object
+from filemeta_gui.db.schema_filter import include_object_for
 from filemeta_gui.db.search_index import (
     FTS_TRIGGERS,
     check_search_index,
@@ -226,7 +226,11 @@ async def test_sqlite_index_survives_vacuum(database: Database) -> None:
 async def test_autogenerate_does_not_see_search_objects(database: Database) -> None:
     def _diff(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(
-            connection, opts={"include_object": include_object, "compare_type": True}
+            connection,
+            opts={
+                "include_object": include_object_for(connection.dialect.name),
+                "compare_type": True,
+            },
         )
         return list(compare_metadata(context, Base.metadata))
 

@@ -25,6 +25,7 @@ from tests.repositories.plan_support import (
     RARE_TYPE,
     captured,
     load_library,
+    plans_of,
 )
 from tests.support.backends import only_postgresql, only_sqlite
 
@@ -53,6 +54,8 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keyset, "SCAN_PROBE_CAP", 30)
     monkeypatch.setattr(keyset, "WORD_WINDOW", 100)
     monkeypatch.setattr(keyset, "WORD_WALK_MAX", 1_000)
+    monkeypatch.setattr(keyset, "PATH_WALK_WINDOWS", (100, 400))
+    monkeypatch.setattr(search_plan, "PATH_WORD_WINDOW", 600)
 
 
 async def _planned(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
@@ -123,18 +126,30 @@ async def test_sqlite_chooses_its_way_in_by_counting(
     monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 1000)  # zanzibar's ~430 files: under
     assert await plan(f"zanzibar tag:{COMMON_TAG}") == (["zanzibar"], [f"tag:{COMMON_TAG}"], False)
     assert await plan("zanzibar") == ([], [], False)  # alone, PROBE_CAP is the bar
-    # Plain words in COMMON_WORDS (here 500) files or more, walked on from a cursor: a
-    # short walk tests them on each row first. Not on a first page, nor with anything
-    # else in the query, nor when fewer match (zanzibar: ~430).
+    # Plain words, with nothing else in the query, are tested on the rows of a walk before
+    # their set of FTS5 matches is built. In name and folder order the index holds the
+    # path: every page does so, PATH_WALK_PER_MATCH entries per match, PATH_WORD_WINDOW
+    # from COMMON_WORDS (here 500) matches. Other orders: only pages after a cursor, of
+    # words in COMMON_WORDS files or more (zanzibar: ~430).
     queries = ("img", "trip img", "zanzibar", "img type:image", "img OR trip", "-img")
-    async with database.session() as session:
-        windowed = [
-            (await plan_page(session, parse(q), SortColumn.NAME, database.backend, True))
-            for q in queries
-        ]
-        first = await plan_page(session, parse("img"), SortColumn.NAME, database.backend)
-    assert [p.window_words for p in windowed] == [True, True, False, False, False, False]
-    assert not first.window_words
+
+    async def windows(sort: SortColumn, continuing: bool) -> list:
+        async with database.session() as session:
+            return [
+                (await plan_page(session, parse(q), sort, database.backend, continuing)).word_window
+                for q in queries
+            ]
+
+    wide = (search_plan.PATH_WORD_WINDOW,) * 2
+    for sort in (SortColumn.NAME, SortColumn.FOLDER):
+        for continuing in (False, True):
+            chosen = await windows(sort, continuing)
+            assert chosen[:2] == [wide, wide] and chosen[3:] == [None] * 3, chosen
+            walked = chosen[2][0]  # zanzibar: twice its matches
+            assert chosen[2] == (walked, walked) and 200 <= walked < 1_000, chosen
+    rows_first = (keyset.WORD_WINDOW, keyset.WORD_WALK_MAX)
+    assert await windows(SortColumn.SIZE, True) == [rows_first] * 2 + [None] * 4
+    assert await windows(SortColumn.SIZE, False) == [None] * 6
     # Words of 1-2 characters have no index: a bounded walk, then a scan. So have path
     # globs with a leading wildcard and no three literal characters in a row.
     assert await plan("q") == ([], [], True)
@@ -154,11 +169,37 @@ async def test_common_words_tested_on_rows_find_what_fts5_finds(services: Servic
     async with services.database.session() as session:
         await FileRepository(session).bulk_upsert([file_row(path) for path in desks])
     for window in (20, 100, 1_000):  # the folded names past the window, then inside it
-        keyset.WORD_WINDOW = window
+        keyset.WORD_WINDOW = window  # the fixture's monkeypatch puts both back
+        search_plan.PATH_WORD_WINDOW = window
         for sort, desc in ORDERS:
             expected = await _plain(services, "desk", sort, desc)
             assert len(expected) == 605
             assert await _planned(services, "desk", sort, desc) == expected, (window, sort)
+
+
+@only_sqlite
+@pytest.mark.usefixtures("small_thresholds")
+async def test_words_walked_in_name_or_folder_order_read_the_index_alone(
+    services: Services,
+) -> None:
+    """Migration 0007: the name order's index holds the path, and the folder order's is
+    the path, so a word is tested on each entry of the walk with no table read."""
+    database = services.database
+    await load_library(database)
+    expected = {
+        SortColumn.NAME: "COVERING INDEX ix_files_sort_filename_path",
+        SortColumn.FOLDER: "COVERING INDEX",
+        SortColumn.SIZE: "INDEX ix_files_sort_file_size",  # reads the table, so walks less
+    }
+    for sort, index in expected.items():
+        request = PageRequest(sort=sort, limit=PAGE)
+        after = (await services.library.page("", request)).next_after  # SIZE: after a cursor
+        request = PageRequest(sort=sort, limit=PAGE, after=after)
+        plans = await plans_of(database, lambda r=request: services.library.page("trip", r))
+        walks = [plan for plan in plans if "CO-ROUTINE walked" in plan]
+        assert walks, plans
+        assert all(f"files USING {index}" in plan for plan in walks), (sort, walks)
+    assert "COVERING" not in "".join(walks)  # the last: size order
 
 
 @only_sqlite

@@ -35,6 +35,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import AddConstraint
 
+from filemeta_gui.db.schema_filter import made_on
 from filemeta_gui.db.search_index import (
     rebuild_search_index,
     refresh_statistics,
@@ -89,9 +90,12 @@ async def _missing_from_files(session: AsyncSession, reflect: str, wanted: Any) 
     inspector's ``reflect`` method (``get_indexes``, ``get_foreign_keys``) lists it."""
 
     def _missing(sync_session: Any) -> list[str]:
-        found = getattr(inspect(sync_session.connection()), reflect)("files")
-        present = {item["name"] for item in found}
-        return [str(item.name) for item in wanted if item.name not in present]
+        connection = sync_session.connection()
+        present = {item["name"] for item in getattr(inspect(connection), reflect)("files")}
+        dialect = connection.dialect.name
+        return [
+            str(item.name) for item in wanted if item.name not in present and made_on(item, dialect)
+        ]
 
     return list(await session.run_sync(_missing))
 
