@@ -118,7 +118,8 @@ class FileRepository(BaseRepository[File]):
 
         Args:
             bounded_walk: on SQLite, for conditions only the table row can answer: walk a
-                bounded part of the sort index, then scan (``keyset.walk_then_scan``).
+                bounded part of the sort index, then scan (``keyset.walk_then_scan``),
+                unless the sort index holds the path (``keyset.PATH_CARRIED``).
             seek: find the rows through the condition's index and sort them, rather than
                 walk the sort index (``repositories.search_plan``).
             on_rows: on SQLite, ``where`` written to be tested on each row, for the first
@@ -134,12 +135,8 @@ class FileRepository(BaseRepository[File]):
         rows: list[Any] = []
         if where is not None and not postgresql and len(sections) == 1:
             walked = (self._plain_rows, self._first_keys, sections[0], base)
-            if bounded_walk:
-                carried = request.sort in keyset.PATH_CARRIED
-                windows = keyset.PATH_WALK_WINDOWS if carried else keyset.WALK_WINDOWS
-                rows = await keyset.walk_then_scan(
-                    *walked, [where], limit + 1, request.descending, windows
-                )
+            if bounded_walk and request.sort not in keyset.PATH_CARRIED:
+                rows = await keyset.walk_then_scan(*walked, [where], limit + 1, request.descending)
                 sections = []
             elif on_rows is not None:
                 rows = await keyset.window_then_walk(

@@ -55,10 +55,10 @@ WALK_WINDOWS = (10_000, 200_000)
 PATH_CARRIED = frozenset({SortColumn.NAME, SortColumn.FOLDER})
 """Orders whose SQLite sort index holds the path (migration 0007; the folder order's key
 is the path): a word is tested on it inside the index, ~0.3 µs an entry at 1M files,
-where the other orders read each entry's table row (~2-4 µs)."""
-PATH_WALK_WINDOWS = (200_000, 400_000)
-"""``WALK_WINDOWS`` for the ``PATH_CARRIED`` orders: at 1M files, ``20`` finds its first
-201 matches 94k entries down the name index, 32 ms walked so against 0.5 s scanned."""
+where the other orders read each entry's table row (~2-4 µs). Walking such an index to
+its end costs what scanning the table does, so a 1-2 character word is simply walked:
+``20`` found its first 201 matches 94k entries down the name index in 32 ms, against
+0.5 s through :func:`walk_then_scan`."""
 SCAN_PROBE_CAP = 20_000
 """Matches :func:`walk_then_scan` looks up by rowid rather than scanning the table for."""
 WORD_WINDOW = 1_000
@@ -164,6 +164,7 @@ def window_statement(
         .limit(size)
         .subquery("walked")
     )
+    # No ORDER BY: SQLite reads a co-routine in the order it yields (tests hold it to it).
     hits = select(walked.c.walked_rowid).where(walked.c.hit).limit(wanted)
     return select(*FILE_COLUMNS).where(_ROWID.in_(hits)).order_by(*section.order)
 
@@ -176,17 +177,16 @@ async def walk_then_scan(
     where: Sequence[ColumnElement[bool]],
     wanted: int,
     descending: bool,
-    windows: tuple[int, int],
 ) -> list[Any]:
     """Up to ``wanted`` rows of ``section`` matching ``where`` (``base``: always true, the
-    bin), for conditions no index narrows (words of 1-2 characters).
+    bin), for conditions SQLite can only test on the table row (words of 1-2 characters,
+    in the orders whose index does not hold the path: ``PATH_CARRIED``).
 
-    Walks ``windows[0]`` entries of the sort index (``WALK_WINDOWS``, or
-    ``PATH_WALK_WINDOWS`` where the index holds the path); if that found nothing, the
+    Walks ``WALK_WINDOWS[0]`` entries of the sort index; if that found nothing, the
     matches are rare and the rest of the table is scanned and sorted instead; if it found
-    some, walks ``windows[1]`` more first (matches cluster: "20" is rare among track
+    some, walks ``WALK_WINDOWS[1]`` more first (matches cluster: "20" is rare among track
     numbers, then common among photos of 2019). Measured at 1M files: a word in no file
-    took 1.5-2.5 s walked to the end reading table rows, 0.25 s scanned.
+    took 1.5-2.5 s walked to the end, 0.25 s scanned.
 
     Before the scan, the matches' rowids are counted up to ``SCAN_PROBE_CAP``, reading an
     index when one holds every column tested (``ix_files_sort_file_path`` has the path
@@ -197,7 +197,7 @@ async def walk_then_scan(
     """
     rows: list[Any] = []
     edge: Sequence[object] | None = None
-    for size in windows:
+    for size in WALK_WINDOWS:
         found, edge = await _walk_window(
             fetch, first_keys, section, [*base, *where], size, wanted - len(rows)
         )

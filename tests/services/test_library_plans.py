@@ -54,7 +54,6 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keyset, "SCAN_PROBE_CAP", 30)
     monkeypatch.setattr(keyset, "WORD_WINDOW", 100)
     monkeypatch.setattr(keyset, "WORD_WALK_MAX", 1_000)
-    monkeypatch.setattr(keyset, "PATH_WALK_WINDOWS", (100, 400))
     monkeypatch.setattr(search_plan, "PATH_WORD_WINDOW", 600)
 
 
@@ -206,17 +205,20 @@ async def test_words_walked_in_name_or_folder_order_read_the_index_alone(
 @pytest.mark.usefixtures("small_thresholds")
 async def test_sqlite_reads_few_matches_of_a_short_word_by_rowid(services: Services) -> None:
     """Past the bounded walk, a short word's matches are counted first: under
-    ``SCAN_PROBE_CAP`` they are looked up by rowid, over it the table is scanned."""
+    ``SCAN_PROBE_CAP`` they are looked up by rowid, over it the table is scanned. In name
+    and folder order the sort index holds the path: the word is walked to the end."""
     await load_library(services.database)
 
-    async def last_statement(query: str) -> str:
+    async def statements_of(query: str, sort: SortColumn) -> list[str]:
         with captured(services.database) as statements:
-            await services.library.page(query, PageRequest(limit=PAGE))
-        pages = [sql for sql, _ in statements if sql.lstrip().startswith("SELECT files.id")]
-        return pages[-1]
+            await services.library.page(query, PageRequest(sort=sort, limit=PAGE))
+        return [sql for sql, _ in statements if sql.lstrip().startswith("SELECT files.id")]
 
-    assert "json_each" in await last_statement("q")  # in no file
-    assert "json_each" not in await last_statement("00")  # in most names
+    assert "json_each" in (await statements_of("q", SortColumn.SIZE))[-1]  # in no file
+    assert "json_each" not in (await statements_of("00", SortColumn.SIZE))[-1]  # in most
+    for sort in keyset.PATH_CARRIED:
+        (walked,) = await statements_of("q", sort)
+        assert "json_each" not in walked and "LIMIT" in walked, walked
 
 
 @only_postgresql
