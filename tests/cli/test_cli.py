@@ -151,6 +151,28 @@ def test_console_script_runs_without_qt(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly(db_url: str, tmp_path: Path) -> None:
+    """``filemeta ls | head -1``: the pipe closes while filemeta still writes; it stops
+    with 141, as a C tool stopped by SIGPIPE, and no traceback."""
+    for n in range(3000):
+        (tmp_path / f"file_{n:04d}.txt").write_bytes(b"")
+    main = "import sys; from filemeta_gui.cli import main; sys.exit(main(sys.argv[1:]))"
+    command = [sys.executable, "-c", main, "--db", db_url]
+    subprocess.run([*command, "scan", "--no-hash", str(tmp_path)], capture_output=True, check=True)
+    listing = subprocess.Popen(
+        [*command, "ls", "--limit", "3000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert listing.stdout is not None and listing.stderr is not None
+    first = listing.stdout.readline()
+    listing.stdout.close()  # the reader goes away, as head does
+    errors = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) == 141, errors
+    assert b"file_0000" in first
+    assert "Traceback" not in errors and "Broken pipe" not in errors, errors
+
+
 def test_metrics_prints_prometheus_text(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
