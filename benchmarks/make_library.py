@@ -51,6 +51,7 @@ from benchmarks.synthetic_library import (
 )
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File
+from filemeta_gui.db.schema_filter import made_on
 from filemeta_gui.db.search_index import (
     TRGM_INDEXES,
     rebuild_search_index_sync,
@@ -238,7 +239,9 @@ async def build_pg(server_url: str, database: str, spec: LibrarySpec) -> dict[st
         await raw.execute("SET maintenance_work_mem = '512MB'")
         with phase("build secondary indexes", timings):
             for index in SECONDARY_INDEXES:
-                await raw.execute(str(CreateIndex(index).compile(dialect=postgresql.dialect())))
+                if made_on(index, "postgresql"):  # not SQLite's name index with the path
+                    ddl = CreateIndex(index).compile(dialect=postgresql.dialect())
+                    await raw.execute(str(ddl))
         with phase("build trigram indexes + VACUUM ANALYZE", timings):
             await raw.execute("SET maintenance_work_mem = '512MB'")
             await _pg_search_index(raw)
