@@ -204,21 +204,20 @@ async def walk_then_scan(
         rows += found
         if edge is None:  # the page is full, or all of the section was walked
             return rows
-        if len(rows) >= wanted or not rows:
+        if not rows:
             break
         section = _past(section, edge, descending, scan=False)
-    if len(rows) < wanted and edge is not None:
-        beyond = _past(section, edge, descending, scan=True)
-        matching = select(_ROWID).select_from(File).where(*base, *where)
-        capped = matching.limit(SCAN_PROBE_CAP).subquery("probe")
-        probe = select(func.count(), func.json_group_array(capped.c.rowid))
-        # An aggregate: always one row. The rowids stay one JSON text, there and back.
-        count, rowids = await first_keys(probe) or (SCAN_PROBE_CAP, None)
-        if isinstance(count, int) and count < SCAN_PROBE_CAP:
-            listed = _ROWID.in_(json_values(rowids))
-            beyond = Section([*beyond.conditions, listed], beyond.order, beyond.scope)
-        rows += await fetch(statement(beyond, [*base, *where], wanted - len(rows)))
-    return rows
+    assert edge is not None  # every window came up short: scan past the last one
+    beyond = _past(section, edge, descending, scan=True)
+    matching = select(_ROWID).select_from(File).where(*base, *where)
+    capped = matching.limit(SCAN_PROBE_CAP).subquery("probe")
+    probe = select(func.count(), func.json_group_array(capped.c.rowid))
+    # An aggregate: always one row. The rowids stay one JSON text, there and back.
+    count, rowids = await first_keys(probe) or (SCAN_PROBE_CAP, None)
+    if isinstance(count, int) and count < SCAN_PROBE_CAP:
+        listed = _ROWID.in_(json_values(rowids))
+        beyond = Section([*beyond.conditions, listed], beyond.order, beyond.scope)
+    return rows + await fetch(statement(beyond, [*base, *where], wanted - len(rows)))
 
 
 async def window_then_walk(
@@ -254,14 +253,12 @@ async def window_then_walk(
         if edge is None:  # the page is full, or all of the section was tested
             return rows
         section = _past(section, edge, descending, scan=False)
-        if len(rows) >= wanted or not rows:
+        if not rows:
             break
         # The rest at the density seen in the window, twice over for safety.
         size = (wanted - len(rows)) * window[0] // len(rows) * 2
         if size > walk_max:
             break
-    if len(rows) >= wanted:
-        return rows
     return rows + await fetch(statement(section, [*base, *where], wanted - len(rows)))
 
 
