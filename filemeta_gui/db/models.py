@@ -112,17 +112,43 @@ def _only_on(dialect: str, index: Index) -> Index:
     return index.ddl_if(dialect=dialect)
 
 
-def _name_indexes() -> tuple[Index, Index]:
-    """The name order's index, one per backend (migration 0007).
+SHORT_PATH_BYTES = 1_000
+"""PostgreSQL: paths up to this many bytes are in the name index that carries the path
+(migration 0008). With a name of at most 255 characters (1,020 bytes) beside it, an entry
+stays well under the ~2.7 kB a B-tree entry may take."""
+_SHORT_PATH = text(f"octet_length(file_path) <= {SHORT_PATH_BYTES}")
+_LONG_PATH = text(f"octet_length(file_path) > {SHORT_PATH_BYTES}")
 
-    On SQLite it ends with the path, so a walk in name order tests a word on the path
-    inside the index, with no table read per entry. PostgreSQL keeps it without: its
-    B-tree entries may not pass ~2.7 kB, and a path of up to 2,600 bytes (the indexer's
-    limit) beside a name of up to 255 characters could.
+
+def _name_indexes() -> tuple[Index, ...]:
+    """The name order's indexes, per backend (migrations 0007 and 0008).
+
+    On SQLite the index ends with the path, so a walk in name order tests a word on the
+    path inside the index, with no table read per entry. PostgreSQL keeps the plain one,
+    since its B-tree entries may not pass ~2.7 kB and a path of up to 2,600 bytes (the
+    indexer's limit) beside a 255-character name could. Words walk two partial indexes
+    there instead: one carrying every path of up to ``SHORT_PATH_BYTES``, one of the
+    (rare) longer paths, which the walk reads from the table
+    (``keyset.short_path_statement``).
     """
     return (
         _only_on("postgresql", _sort_index("filename")),
         _only_on("sqlite", _sort_index("filename", with_path=True)),
+        _only_on(
+            "postgresql",
+            Index(
+                "ix_files_name_short_paths",
+                "filename",
+                "id",
+                "deleted_at",
+                postgresql_include=["file_path"],
+                postgresql_where=_SHORT_PATH,
+            ),
+        ),
+        _only_on(
+            "postgresql",
+            Index("ix_files_name_long_paths", "filename", "id", postgresql_where=_LONG_PATH),
+        ),
     )
 
 

@@ -108,6 +108,7 @@ class FileRepository(BaseRepository[File]):
         seek: bool = False,
         on_rows: ColumnElement[bool] | None = None,
         row_window: tuple[int, int] = (0, 0),
+        short_path_walk: bool = False,
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -122,8 +123,11 @@ class FileRepository(BaseRepository[File]):
                 unless the sort index holds the path (``keyset.PATH_CARRIED``).
             seek: find the rows through the condition's index and sort them, rather than
                 walk the sort index (``repositories.search_plan``).
-            on_rows: on SQLite, ``where`` written to be tested on each row, for the first
-                ``row_window`` entries of the walk (``keyset.window_then_walk``).
+            on_rows: ``where`` written to be tested on each row: on SQLite for the first
+                ``row_window`` entries of the walk (``keyset.window_then_walk``); on
+                PostgreSQL for ``short_path_walk``.
+            short_path_walk: on PostgreSQL in name order, walk the name indexes that carry
+                the path (``keyset.short_path_statement``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -143,6 +147,12 @@ class FileRepository(BaseRepository[File]):
                     *walked, [on_rows], [where], limit + 1, request.descending, row_window
                 )
                 sections = []
+        if short_path_walk and where is not None and postgresql and len(sections) == 1:
+            tested = [*base, on_rows if on_rows is not None else where]
+            rows = await self._plain_rows(
+                keyset.short_path_statement(sections[0], tested, limit + 1)
+            )
+            sections = []
         # Keys first on PostgreSQL when filtered: see repositories/keyset.py.
         keys_first = where is not None and postgresql
         for section in sections:

@@ -36,11 +36,12 @@ from sqlalchemy import (
     literal_column,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.sql import operators
 from sqlalchemy.types import Integer
 
-from filemeta_gui.db.models import File
+from filemeta_gui.db.models import SHORT_PATH_BYTES, File
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.domain.records import PageRequest
 from filemeta_gui.repositories.base import json_values
@@ -121,6 +122,38 @@ def statement(
         keys = select(*matches.c).order_by(*order).limit(limit).subquery("page_keys")
     else:
         keys = keys_of.order_by(*section.order).limit(limit).subquery("page_keys")
+    return select(*FILE_COLUMNS).join(keys, File.id == keys.c.id).order_by(*section.order)
+
+
+def short_path_statement(
+    section: Section, where: Sequence[ColumnElement[bool]], limit: int
+) -> Select[Any]:
+    """The rows of a name-order section matching ``where``, walked through the partial
+    indexes of migration 0008 (PostgreSQL): the one that carries every path of up to
+    ``SHORT_PATH_BYTES``, so a word is tested inside it, and the one of the longer paths,
+    read from the table. Each walk yields its first ``limit`` keys in order, and the
+    planner merges the two (a Merge Append).
+
+    The length conditions are written as the indexes' predicates, so the planner can
+    prove that each walk may use its index (a test holds the plan to it). At 1M files,
+    the first 201 matches of ``img`` (the first 169k entries down) took 70 ms so, against
+    0.52 s walking the plain name index and reading each entry's row.
+    """
+    length = func.octet_length(File.file_path)
+    # A constant in the text, not a bound parameter: a plan made for any value (which
+    # PostgreSQL may settle on for a prepared statement) could not use either index.
+    bound = literal_column(str(SHORT_PATH_BYTES), Integer)
+    order = [_bare(column) for column in section.order]
+    walks = [
+        select(*order)
+        .where(*where, *section.conditions, part)
+        .order_by(*section.order)
+        .limit(limit)
+        for part in (length <= bound, length > bound)
+    ]
+    merged = union_all(*walks).subquery("page_walks")
+    merged_order = [_on(merged, column) for column in section.order]
+    keys = select(*merged.c).order_by(*merged_order).limit(limit).subquery("page_keys")
     return select(*FILE_COLUMNS).join(keys, File.id == keys.c.id).order_by(*section.order)
 
 

@@ -17,12 +17,13 @@ when none is, the page walks the sort index and every filter is tested on the wa
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filemeta_gui.db.models import File, FileTag
@@ -72,6 +73,12 @@ PATH_WORD_WINDOW = 200_000
 """The entries such a walk tests when the word is in ``COMMON_WORDS`` files or more, which
 is as far as it is counted (60-80 ms at 1M files; counting all 193k matches of ``img``
 would take 10-25 ms more)."""
+WALKED_WORD_SHARE = 0.01
+"""PostgreSQL, name order: plain words its planner expects in at least this share of the
+files walk the name indexes that carry the path (``PagePlan.short_path_walk``)."""
+
+_PLANNED_FILES = text("SELECT reltuples FROM pg_class WHERE oid = 'files'::regclass")
+"""The planner's count of the table's rows (PostgreSQL)."""
 
 _FILTER_COLUMNS: dict[type, str] = {
     TypeFilter: "content_type",
@@ -102,6 +109,9 @@ class PagePlan:
     """Plain words (SQLite): test them on the rows of the first ``[0]`` entries of the
     walk, and of up to ``[1]`` more if the matches found say so, then walk on against their
     set of FTS5 matches (``keyset.window_then_walk``, ``compile_query(words_per_row=True)``)."""
+    short_path_walk: bool = False
+    """Plain words (PostgreSQL, name order): walk the name indexes that carry the path,
+    testing each entry (``keyset.short_path_statement``, ``compile_query(words_per_row=True)``)."""
 
 
 async def plan_page(
@@ -141,7 +151,7 @@ async def plan_page(
     set, and 99-104 ms walked (the walk alone, as one statement: 57-82 ms).
     """
     if backend is not Backend.SQLITE:
-        return await _plan_postgresql(session, node, backend)
+        return await _plan_postgresql(session, node, sort, backend)
     items = node.items if isinstance(node, And) else (node,)
     best: tuple[int, Sequence[Node]] | None = None
     row_tests: set[int] = set()
@@ -179,7 +189,9 @@ async def plan_page(
     return PagePlan(opened, frozenset(row_tests), bounded, word_window=word_window)
 
 
-async def _plan_postgresql(session: AsyncSession, node: Node, backend: Backend) -> PagePlan:
+async def _plan_postgresql(
+    session: AsyncSession, node: Node, sort: SortColumn, backend: Backend
+) -> PagePlan:
     """PostgreSQL has statistics, but assumes the matches of a filter spread evenly through
     the sort order, so it walks the sort index expecting 201 of them soon. Files over
     100 MB (videos, which sort late by name) do not: at 1M files
@@ -196,8 +208,23 @@ async def _plan_postgresql(session: AsyncSession, node: Node, backend: Backend) 
     which the planner took for a few rows, 480 ms. A tag in no file walked all 1M names
     (2 s). A path prefix the planner already reads through the path index, and a hash
     prefix through the hash index (17 ms for ``hash:ab``).
+
+    Plain words in name order walk the indexes of migration 0008, which carry the path,
+    when the planner expects them in ``WALKED_WORD_SHARE`` of the files or more, and so
+    do words of 1-2 characters, which no index knows. Its own walk read the table for
+    every entry it passed, and common words cluster late in name order (camera names,
+    extensions): at 1M files the first matches of ``img`` are 169k entries down, ``src``
+    and ``pdf`` 1.2 s away. Rarer words are left to the planner, which reads their few
+    matches through the trigram index and sorts them (``zanzibar``: 0.6 ms, where a walk
+    would pass all 1M entries).
     """
     items = node.items if isinstance(node, And) else (node,)
+    if sort is SortColumn.NAME and all(isinstance(item, Term) for item in items):
+        short = any(len(item.text) < FTS_MIN_CHARS for item in items if isinstance(item, Term))
+        if short or await _estimated_share(session, compile_query(node, backend)) >= (
+            WALKED_WORD_SHARE
+        ):
+            return PagePlan(short_path_walk=True)
     tag_ids = {
         id(item): await _tree_ids(session, item.name)
         for item in items
@@ -216,6 +243,22 @@ async def _plan_postgresql(session: AsyncSession, node: Node, backend: Backend) 
         if seek:
             return PagePlan(seek=True, tag_ids=tag_ids)
     return PagePlan(tag_ids=tag_ids)
+
+
+async def _estimated_share(session: AsyncSession, condition: ColumnElement[bool]) -> float:
+    """The share of the files PostgreSQL's planner expects to match ``condition`` (its
+    statistics sample the paths, so common words come out within ~20% of their count;
+    rare ones at a floor of 0.01%). About 0.5 ms: a plan, and the table's size."""
+    connection = await session.connection()
+    statement = select(literal(1)).select_from(File).where(condition)
+    compiled = statement.compile(dialect=connection.dialect)
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", params)
+    plan = result.scalar_one()
+    rows = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+    # -1 before the table was first analysed: then any estimate counts as common.
+    files = await session.scalar(_PLANNED_FILES)
+    return rows / max(float(files or 0), 1.0)
 
 
 async def _tree_ids(session: AsyncSession, name: str) -> tuple[uuid.UUID, ...]:

@@ -58,6 +58,7 @@ class LibraryService:
                 seek=plan.seek,
                 on_rows=on_rows,
                 row_window=plan.word_window or (0, 0),
+                short_path_walk=plan.short_path_walk,
             )
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)
@@ -164,8 +165,8 @@ class LibraryService:
     ) -> tuple[ColumnElement[bool], PagePlan, ColumnElement[bool] | None]:
         """:meth:`condition`, compiled for one page: on SQLite the filters that may use an
         index are chosen by counting (``repositories.search_plan``). Third: for plain words
-        tested on the rows of a walk before their set is built, the same condition tested
-        on each row (``PagePlan.word_window``)."""
+        tested on the rows of a walk (``PagePlan.word_window``, ``short_path_walk``), the
+        same condition written to be tested on each row."""
         node = parse(query)
         backend = self.database.backend
         continuing = request.after is not None
@@ -183,7 +184,8 @@ class LibraryService:
             )
             return condition if visible is None else and_(condition, visible)
 
-        return compiled(False), plan, compiled(True) if plan.word_window else None
+        per_row = plan.word_window is not None or plan.short_path_walk
+        return compiled(False), plan, compiled(True) if per_row else None
 
     async def _records(
         self, session: AsyncSession, rows: Sequence[File | Row[Any]]

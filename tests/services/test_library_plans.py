@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from filemeta_gui.db.models import File
+from filemeta_gui.db.models import SHORT_PATH_BYTES, File
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.domain.query import And, parse
 from filemeta_gui.domain.records import PageRequest
@@ -23,6 +23,7 @@ from tests.repositories.plan_support import (
     COMMON_TAG,
     RARE_TAG,
     RARE_TYPE,
+    analyze,
     captured,
     load_library,
     plans_of,
@@ -55,6 +56,7 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keyset, "WORD_WINDOW", 100)
     monkeypatch.setattr(keyset, "WORD_WALK_MAX", 1_000)
     monkeypatch.setattr(search_plan, "PATH_WORD_WINDOW", 600)
+    monkeypatch.setattr(search_plan, "WALKED_WORD_SHARE", 0.01)
 
 
 async def _planned(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
@@ -267,3 +269,83 @@ async def test_postgresql_reads_a_tag_on_few_files_whole(services: Services) -> 
     section = keyset.sections(File.filename, PageRequest())[0]
     sql = str(keyset.statement(section, [], 10, keys_first=True, seek=True))
     assert "WITH page_matches AS MATERIALIZED" in sql
+
+
+@only_postgresql
+@pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_walks_common_words_in_name_order_through_the_paths(
+    services: Services,
+) -> None:
+    """Plain words in name order walk the indexes that carry the path (migration 0008)
+    when the planner expects them in ``WALKED_WORD_SHARE`` of the files, and always when
+    they are 1-2 characters long; rare words, other orders and other filters do not."""
+    database = services.database
+    await load_library(database)
+
+    async def walks(query: str, sort: SortColumn = SortColumn.NAME) -> bool:
+        async with database.session() as session:
+            plan = await plan_page(session, parse(query), sort, database.backend)
+        return plan.short_path_walk
+
+    assert await walks("img")  # two thirds of the files
+    assert await walks("trip img")
+    assert await walks("q") and await walks("zz")  # no trigram index knows them
+    assert not await walks("vid_0001")  # one file: read through the trigram index
+    assert not await walks("img", SortColumn.SIZE)
+    assert not await walks("img type:image") and not await walks("-img")
+    search_plan.WALKED_WORD_SHARE = 1.0  # the fixture's monkeypatch puts it back
+    assert not await walks("img") and await walks("q")
+
+
+@only_postgresql
+@pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_word_walks_find_long_paths_and_folded_letters(
+    services: Services,
+) -> None:
+    """The walk merges the index of paths up to ``SHORT_PATH_BYTES`` with that of longer
+    ones, and folds ASCII case under the "C" collation, with the full ``ILIKE`` for paths
+    outside ASCII where a word holds an "i" or a "k" (U+0130 and the Kelvin sign lower-case
+    to them). Pages read so equal the plain pages, both ways, through every cursor."""
+    database = services.database
+    await load_library(database)
+    deep = "/home/me/" + "/".join(["deep_folder_name"] * 70)  # ~1,200 bytes
+    assert len(deep.encode()) > SHORT_PATH_BYTES
+    paths = [f"{deep}/{n}/IMG_{n:05d}.jpg" for n in range(0, 3000, 150)]
+    paths += [f"{deep}/{n}/notes_{n}.txt" for n in range(30)]  # long, and no "img"
+    paths += [f"/home/me/\u0130mg/{n}/photo_{n}.png" for n in range(5)]  # İ lower-cases to i
+    paths += [f"/home/me/des\u212a/{n}/sheet_{n}.png" for n in range(5)]  # K: Kelvin sign
+    paths += [f"/home/me/desk/{n}/desk_{n}.png" for n in range(40)]
+    async with database.session() as session:
+        await FileRepository(session).bulk_upsert([file_row(path) for path in paths])
+    await analyze(database)
+    search_plan.WALKED_WORD_SHARE = 0.0  # walked however rare (the fixture puts it back)
+    for query, found in (("img", 1925), ("desk", 45), ("sheet", 5), ("mg_0", 1000)):
+        async with database.session() as session:
+            assert (
+                await plan_page(session, parse(query), SortColumn.NAME, database.backend)
+            ).short_path_walk
+        for desc in (False, True):
+            expected = await _plain(services, query, SortColumn.NAME, desc)
+            assert len(expected) >= found, query
+            assert await _planned(services, query, SortColumn.NAME, desc) == expected, query
+
+
+@only_postgresql
+@pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_word_walks_read_the_name_indexes_that_carry_the_path(
+    services: Services,
+) -> None:
+    """Each part of the walk can use its partial index: the short paths' index alone
+    (an index-only scan), the long paths' index reading the table. A predicate the
+    planner cannot prove from the statement would leave it a sequential scan."""
+    database = services.database
+    await load_library(database)
+    request = PageRequest(sort=SortColumn.NAME, limit=PAGE)
+    (plan,) = [
+        plan
+        for plan in await plans_of(database, lambda: services.library.page("img", request))
+        if "ix_files_name" in plan
+    ]
+    assert '"Index Only Scan"' in plan and '"ix_files_name_short_paths"' in plan, plan
+    assert '"ix_files_name_long_paths"' in plan and "Merge Append" in plan, plan
+    assert '"Seq Scan"' not in plan, plan
