@@ -277,8 +277,8 @@ async def test_postgresql_walks_common_words_in_name_order_through_the_paths(
     services: Services,
 ) -> None:
     """Plain words in name order walk the indexes that carry the path (migration 0008)
-    when the planner expects them in ``WALKED_WORD_SHARE`` of the files, and always when
-    they are 1-2 characters long; rare words, other orders and other filters do not."""
+    when the planner expects them in ``WALKED_WORD_SHARE`` of the files, however long;
+    rare words, other orders and other filters do not."""
     database = services.database
     await load_library(database)
 
@@ -289,12 +289,13 @@ async def test_postgresql_walks_common_words_in_name_order_through_the_paths(
 
     assert await walks("img")  # two thirds of the files
     assert await walks("trip img")
-    assert await walks("q") and await walks("zz")  # no trigram index knows them
+    assert await walks("00") and await walks("mp")  # no trigram index knows them
     assert not await walks("vid_0001")  # one file: read through the trigram index
+    assert not await walks("q") and not await walks("zz")  # in no file: scanned for
     assert not await walks("img", SortColumn.SIZE)
     assert not await walks("img type:image") and not await walks("-img")
     search_plan.WALKED_WORD_SHARE = 1.0  # the fixture's monkeypatch puts it back
-    assert not await walks("img") and await walks("q")
+    assert not await walks("img") and not await walks("00")
 
 
 @only_postgresql
