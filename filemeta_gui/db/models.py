@@ -114,22 +114,23 @@ def _only_on(dialect: str, index: Index) -> Index:
 
 SHORT_PATH_BYTES = 1_000
 """PostgreSQL: paths up to this many bytes are in the name index that carries the path
-(migration 0008). With a name of at most 255 characters (1,020 bytes) beside it, an entry
-stays well under the ~2.7 kB a B-tree entry may take."""
+(migrations 0008, 0009). With a name of at most 255 characters (1,020 bytes), a type of
+100 and an extension of 32 beside it, an entry stays under the ~2.7 kB a B-tree entry may
+take (a test stores the longest)."""
 _SHORT_PATH = text(f"octet_length(file_path) <= {SHORT_PATH_BYTES}")
 _LONG_PATH = text(f"octet_length(file_path) > {SHORT_PATH_BYTES}")
 
 
 def _name_indexes() -> tuple[Index, ...]:
-    """The name order's indexes, per backend (migrations 0007 and 0008).
+    """The name order's indexes, per backend (migrations 0007 to 0009).
 
     On SQLite the index ends with the path, so a walk in name order tests a word on the
     path inside the index, with no table read per entry. PostgreSQL keeps the plain one,
     since its B-tree entries may not pass ~2.7 kB and a path of up to 2,600 bytes (the
     indexer's limit) beside a 255-character name could. Words walk two partial indexes
-    there instead: one carrying every path of up to ``SHORT_PATH_BYTES``, one of the
-    (rare) longer paths, which the walk reads from the table
-    (``keyset.short_path_statement``).
+    there instead: one carrying every path of up to ``SHORT_PATH_BYTES`` (with the type
+    and extension, so those filters are tested beside the words), one of the (rare)
+    longer paths, which the walk reads from the table (``keyset.short_path_statement``).
     """
     return (
         _only_on("postgresql", _sort_index("filename")),
@@ -141,7 +142,7 @@ def _name_indexes() -> tuple[Index, ...]:
                 "filename",
                 "id",
                 "deleted_at",
-                postgresql_include=["file_path"],
+                postgresql_include=["file_path", "content_type", "extension"],
                 postgresql_where=_SHORT_PATH,
             ),
         ),

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, text
+from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filemeta_gui.db.models import File, FileTag
@@ -42,9 +42,10 @@ from filemeta_gui.domain.query import (
     Term,
     TypeFilter,
 )
+from filemeta_gui.domain.records import PageRequest
 from filemeta_gui.repositories import keyset
 from filemeta_gui.repositories.base import among_ids
-from filemeta_gui.repositories.files import sort_column_name
+from filemeta_gui.repositories.files import live, sort_column_name
 from filemeta_gui.repositories.query_sql import (
     FTS_MIN_CHARS,
     FTS_TABLE,
@@ -73,12 +74,8 @@ PATH_WORD_WINDOW = 200_000
 """The entries such a walk tests when the word is in ``COMMON_WORDS`` files or more, which
 is as far as it is counted (60-80 ms at 1M files; counting all 193k matches of ``img``
 would take 10-25 ms more)."""
-WALKED_WORD_SHARE = 0.01
-"""PostgreSQL, name order: plain words its planner expects in at least this share of the
-files walk the name indexes that carry the path (``PagePlan.short_path_walk``)."""
-
-_PLANNED_FILES = text("SELECT reltuples FROM pg_class WHERE oid = 'files'::regclass")
-"""The planner's count of the table's rows (PostgreSQL)."""
+NAME_INDEX = "ix_files_sort_filename"
+"""PostgreSQL: the plain name index, which its own walk of a name-order page reads."""
 
 _FILTER_COLUMNS: dict[type, str] = {
     TypeFilter: "content_type",
@@ -110,8 +107,9 @@ class PagePlan:
     walk, and of up to ``[1]`` more if the matches found say so, then walk on against their
     set of FTS5 matches (``keyset.window_then_walk``, ``compile_query(words_per_row=True)``)."""
     short_path_walk: bool = False
-    """Plain words (PostgreSQL, name order): walk the name indexes that carry the path,
-    testing each entry (``keyset.short_path_statement``, ``compile_query(words_per_row=True)``)."""
+    """Words, with type and extension filters (PostgreSQL, name order): walk the name
+    indexes that carry the path, testing each entry (``keyset.short_path_statement``,
+    ``compile_query(words_per_row=True)``)."""
 
 
 async def plan_page(
@@ -209,21 +207,23 @@ async def _plan_postgresql(
     (2 s). A path prefix the planner already reads through the path index, and a hash
     prefix through the hash index (17 ms for ``hash:ab``).
 
-    Plain words in name order walk the indexes of migration 0008, which carry the path,
-    when the planner expects them in ``WALKED_WORD_SHARE`` of the files or more. Its own
-    walk read the table for every entry it passed, and common words cluster late in name
-    order (camera names, extensions): at 1M files the first matches of ``img`` are 169k
-    entries down, and ``src`` or ``pdf`` took 1.2 s. Rarer words are left to the planner,
-    which reads their few matches through the trigram index and sorts them (``zanzibar``:
-    0.6 ms, where a walk would pass all 1M entries); a rare word of 1-2 characters, which
-    no index knows, is scanned for in parallel (``qz``: 250-260 ms, against 255-320 for a
-    walk of the whole index).
+    Words in name order, alone or with type and extension filters, walk the indexes of
+    migration 0008 (which carry the path, the type and the extension) wherever the
+    planner would walk the plain name index itself, reading the table row of every entry
+    it passes: common words cluster late in name order (camera names, extensions), and at
+    1M files the first matches of ``img`` are 169k entries down; ``src`` or ``pdf`` took
+    1.2 s so, ``type:video -beach`` 0.5 s. Where the planner expects few matches, it reads
+    them through the trigram index and sorts them, and keeps that plan (``zanzibar``:
+    0.6 ms, where a walk would pass all 1M entries; ``ext:pdf report``: 19 ms); a rare
+    word of 1-2 characters, which no index knows, is scanned for in parallel (``qz``:
+    250-260 ms, against 255-320 for a walk of the whole index). Asking the planner costs
+    ~1 ms; an estimate of the words' share alone could not see that a filter beside them
+    narrows the matches (``ext:pdf report`` walked took 190 ms).
     """
     items = node.items if isinstance(node, And) else (node,)
-    if sort is SortColumn.NAME and all(isinstance(item, Term) for item in items):
-        share = await _estimated_share(session, compile_query(node, backend))
-        if share >= WALKED_WORD_SHARE:
-            return PagePlan(short_path_walk=True)
+    walkable = sort is SortColumn.NAME and _walked_in_name_order(node)
+    if walkable and await _planner_walks_names(session, compile_query(node, backend)):
+        return PagePlan(short_path_walk=True)
     tag_ids = {
         id(item): await _tree_ids(session, item.name)
         for item in items
@@ -244,24 +244,49 @@ async def _plan_postgresql(
     return PagePlan(tag_ids=tag_ids)
 
 
-async def _estimated_share(session: AsyncSession, condition: ColumnElement[bool]) -> float:
-    """The share of the files PostgreSQL's planner expects to match ``condition`` (its
-    statistics sample the paths, so common words come out within ~20% of their count;
-    rare ones at a floor of 0.01%). About 0.5 ms: a plan, and the table's size."""
+async def _planner_walks_names(session: AsyncSession, condition: ColumnElement[bool]) -> bool:
+    """Would PostgreSQL find a name-order page of ``condition`` by walking ``NAME_INDEX``
+    (rather than reading the matches through another index and sorting them)?"""
     connection = await session.connection()
-    statement = select(literal(1)).select_from(File).where(condition)
-    compiled = statement.compile(dialect=connection.dialect)
+    page = PageRequest().limit + 1
+    keys = select(File.id).where(live(), condition).order_by(File.filename, File.id)
+    # Expanding IN lists (``ext:``) written out, as the driver would receive them.
+    compiled = keys.limit(page).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     params = tuple(compiled.params[name] for name in compiled.positiontup or ())
     result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", params)
     plan = result.scalar_one()
-    rows = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
-    # -1 before the table was first analysed: then any estimate counts as common.
-    files = await session.scalar(_PLANNED_FILES)
-    return rows / max(float(files or 0), 1.0)
+    pending = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
+    while pending:
+        step = pending.pop()
+        if step.get("Index Name") == NAME_INDEX:
+            return True
+        pending.extend(step.get("Plans", ()))
+    return False
 
 
 async def _tree_ids(session: AsyncSession, name: str) -> tuple[uuid.UUID, ...]:
     return tuple((await session.scalars(tag_tree(name))).all())
+
+
+def _walked_in_name_order(node: Node) -> bool:
+    """Can ``node`` be tested inside ``ix_files_name_short_paths`` (PostgreSQL), and does
+    it hold a word? Type and extension filters alone keep the plain name index, which
+    carries those columns too."""
+    leaves: list[Node] = []
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, And | Or):
+            pending.extend(item.items)
+        elif isinstance(item, Not):
+            pending.append(item.item)
+        elif isinstance(item, Term | TypeFilter | ExtFilter):
+            leaves.append(item)
+        else:
+            return False
+    return any(isinstance(leaf, Term) for leaf in leaves)
 
 
 def _plain_ascii_words(items: Sequence[Node]) -> bool:

@@ -19,7 +19,7 @@ of their path instead:
 
 A page merges the two walks (``keyset.short_path_statement``). At 1M files, first 201
 matches: ``img`` 0.52 s → 70 ms, ``2019`` 228 → 23 ms, ``src`` 1.2 s → 0.18 s. The
-first index takes 152 MB per million files and builds in 1.7 s; the second is nearly
+first index takes 131 MB per million files and builds in 1.2-1.7 s; the second is nearly
 empty. SQLite's name index already holds the path (0007): nothing changes there.
 """
 

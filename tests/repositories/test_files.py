@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
 import uuid
 
 import pytest
 from sqlalchemy import select
 
 from filemeta_gui.db.engine import Database
-from filemeta_gui.db.models import File
+from filemeta_gui.db.models import SHORT_PATH_BYTES, File
 from filemeta_gui.domain.errors import ValidationError
 from filemeta_gui.domain.paths import to_stored
 from filemeta_gui.repositories import FileRepository, TagRepository
@@ -217,3 +218,22 @@ async def test_a_page_row_makes_the_same_record_as_the_file_object(database: Dat
         values["mtime_ns"],
     )
     assert (record.thumbnail_path, record.deleted_at) == ("/cache/ab.webp", at(5))
+
+
+async def test_the_longest_row_fits_every_index(database: Database) -> None:
+    """PostgreSQL refuses a B-tree entry over ~2.7 kB: the longest name, type and
+    extension beside the longest path the name index carries must fit (migration 0009).
+    The characters are random and 4 bytes each, so compression cannot shrink them."""
+    rng = random.Random(7)
+
+    def text(characters: int) -> str:
+        return "".join(chr(rng.randrange(0x20000, 0x2A6DF)) for _ in range(characters))
+
+    path = "/" + text((SHORT_PATH_BYTES - 1) // 4)
+    assert len(path.encode()) <= SHORT_PATH_BYTES
+    row = file_row(path, filename=text(255), content_type=text(100), extension=text(32))
+    async with database.session() as session:
+        await add_files(session, row)
+    async with database.session() as session:
+        found = await FileRepository(session).get_by_path(path)
+    assert found is not None and found.content_type == row["content_type"]

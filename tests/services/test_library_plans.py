@@ -56,7 +56,6 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(keyset, "WORD_WINDOW", 100)
     monkeypatch.setattr(keyset, "WORD_WALK_MAX", 1_000)
     monkeypatch.setattr(search_plan, "PATH_WORD_WINDOW", 600)
-    monkeypatch.setattr(search_plan, "WALKED_WORD_SHARE", 0.01)
 
 
 async def _planned(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
@@ -68,6 +67,10 @@ async def _planned(services: Services, query: str, sort: SortColumn, desc: bool)
         if (after := page.next_after) is None:
             return seen
     pytest.fail("the cursor never reached the end")
+
+
+async def _always(*_: object) -> bool:
+    return True
 
 
 async def _plain(services: Services, query: str, sort: SortColumn, desc: bool) -> list:
@@ -276,9 +279,9 @@ async def test_postgresql_reads_a_tag_on_few_files_whole(services: Services) -> 
 async def test_postgresql_walks_common_words_in_name_order_through_the_paths(
     services: Services,
 ) -> None:
-    """Plain words in name order walk the indexes that carry the path (migration 0008)
-    when the planner expects them in ``WALKED_WORD_SHARE`` of the files, however long;
-    rare words, other orders and other filters do not."""
+    """Words in name order, with type and extension filters beside them, walk the
+    indexes that carry the path (migrations 0008, 0009) where the planner would walk the
+    plain name index; rare words, other orders and other filters do not."""
     database = services.database
     await load_library(database)
 
@@ -292,16 +295,16 @@ async def test_postgresql_walks_common_words_in_name_order_through_the_paths(
     assert await walks("00") and await walks("mp")  # no trigram index knows them
     assert not await walks("vid_0001")  # one file: read through the trigram index
     assert not await walks("q") and not await walks("zz")  # in no file: scanned for
+    assert await walks("img type:image") and await walks("img -zanzibar")
+    assert not await walks(f"img type:{RARE_TYPE}")  # 12 files, found by their type
     assert not await walks("img", SortColumn.SIZE)
-    assert not await walks("img type:image") and not await walks("-img")
-    search_plan.WALKED_WORD_SHARE = 1.0  # the fixture's monkeypatch puts it back
-    assert not await walks("img") and not await walks("00")
+    assert not await walks("type:image") and not await walks("img size:>1")
 
 
 @only_postgresql
 @pytest.mark.usefixtures("small_thresholds")
 async def test_postgresql_word_walks_find_long_paths_and_folded_letters(
-    services: Services,
+    services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The walk merges the index of paths up to ``SHORT_PATH_BYTES`` with that of longer
     ones, and folds ASCII case under the "C" collation, with the full ``ILIKE`` for paths
@@ -319,7 +322,8 @@ async def test_postgresql_word_walks_find_long_paths_and_folded_letters(
     async with database.session() as session:
         await FileRepository(session).bulk_upsert([file_row(path) for path in paths])
     await analyze(database)
-    search_plan.WALKED_WORD_SHARE = 0.0  # walked however rare (the fixture puts it back)
+    # Walked however rare, whatever the planner would do (the fixture puts it back).
+    monkeypatch.setattr(search_plan, "_planner_walks_names", _always)
     for query, found in (("img", 1925), ("desk", 45), ("sheet", 5), ("mg_0", 1000)):
         async with database.session() as session:
             assert (
