@@ -56,7 +56,7 @@ LONG_TERMS = (("zanzibar", "rare"), ("beach", "common"), ("2019", "very common")
 SHORT_TERMS = ("a", "ab", "20", "qz")
 UNUSUAL = (
     "tag:nosuchtag", "-tag:people", "tag:reef beach", "path:*qz*", "qz OR zanzibar",
-    "type:video -beach", "NOT a",
+    "type:video -beach", "NOT a", "img type:image", "ext:pdf report",
 )  # fmt: skip
 """Queries that once took seconds on one backend or the other: timed in every run, so
 that none comes back unseen."""
