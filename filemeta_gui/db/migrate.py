@@ -31,7 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 # Any 64-bit number shared by every FileMeta client: two clients never migrate at once.
 MIGRATION_LOCK_KEY = 0x46494C454D455441  # "FILEMETA"
-HEAD = "0009"
+HEAD = "0010"
 """The newest revision in ``migrations/versions`` (a test checks it is Alembic's head)."""
 
 if TYPE_CHECKING:

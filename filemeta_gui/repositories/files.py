@@ -109,6 +109,7 @@ class FileRepository(BaseRepository[File]):
         on_rows: ColumnElement[bool] | None = None,
         row_window: tuple[int, int] = (0, 0),
         short_path_walk: bool = False,
+        type_runs: Sequence[str] | None = None,
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -128,6 +129,8 @@ class FileRepository(BaseRepository[File]):
                 PostgreSQL for ``short_path_walk``.
             short_path_walk: on PostgreSQL in name order, walk the name indexes that carry
                 the path (``keyset.short_path_statement``).
+            type_runs: in name order, ``where`` matches only these types: read each one's
+                live files in name order and merge them (``keyset.type_runs_statement``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -152,6 +155,12 @@ class FileRepository(BaseRepository[File]):
             rows = await self._plain_rows(
                 keyset.short_path_statement(sections[0], tested, limit + 1)
             )
+            sections = []
+        runs = type_runs is not None and not include_deleted  # the index holds live files only
+        if runs and where is not None and len(sections) == 1:
+            if type_runs:  # else no live file is of those types
+                merged = keyset.type_runs_statement(sections[0], conditions, type_runs, limit + 1)
+                rows = await self._plain_rows(merged)
             sections = []
         # Keys first on PostgreSQL when filtered: see repositories/keyset.py.
         keys_first = where is not None and postgresql

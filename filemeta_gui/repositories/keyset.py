@@ -131,8 +131,7 @@ def short_path_statement(
     """The rows of a name-order section matching ``where``, walked through the partial
     indexes of migration 0008 (PostgreSQL): the one that carries every path of up to
     ``SHORT_PATH_BYTES``, so a word is tested inside it, and the one of the longer paths,
-    read from the table. Each walk yields its first ``limit`` keys in order, and the
-    planner merges the two (a Merge Append).
+    read from the table.
 
     The length conditions are written as the indexes' predicates, so the planner can
     prove that each walk may use its index (a test holds the plan to it). At 1M files,
@@ -143,14 +142,36 @@ def short_path_statement(
     # A constant in the text, not a bound parameter: a plan made for any value (which
     # PostgreSQL may settle on for a prepared statement) could not use either index.
     bound = literal_column(str(SHORT_PATH_BYTES), Integer)
+    return merged_walks(section, where, [length <= bound, length > bound], limit)
+
+
+def type_runs_statement(
+    section: Section, where: Sequence[ColumnElement[bool]], types: Sequence[str], limit: int
+) -> Select[Any]:
+    """The rows of a name-order section of live files matching ``where``, one of
+    ``types``: a walk of ``ix_files_type_name`` (migration 0010) per type, each already in
+    name order. At 1M files the first 201 videos (three types) took 0.3 ms so, where the
+    name index holds them from 400k entries down (42-52 ms a page)."""
+    return merged_walks(section, where, [File.content_type == kind for kind in types], limit)
+
+
+def merged_walks(
+    section: Section,
+    where: Sequence[ColumnElement[bool]],
+    parts: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> Select[Any]:
+    """The rows of ``section`` matching ``where``, as the first ``limit`` keys of one walk
+    per condition of ``parts`` (each a range of its own index, in the section's order),
+    merged: a Merge Append on PostgreSQL, a merge of co-routines on SQLite."""
     order = [_bare(column) for column in section.order]
-    walks = [
-        select(*order)
-        .where(*where, *section.conditions, part)
-        .order_by(*section.order)
-        .limit(limit)
-        for part in (length <= bound, length > bound)
-    ]
+    walks = []
+    for number, part in enumerate(parts):
+        walk = select(*order).where(*where, *section.conditions, part)
+        # Each walk a subquery of its own: SQLite takes no ORDER BY or LIMIT on the
+        # members of a compound SELECT.
+        ordered = walk.order_by(*section.order).limit(limit).subquery(f"walk_{number}")
+        walks.append(select(*ordered.c))
     merged = union_all(*walks).subquery("page_walks")
     merged_order = [_on(merged, column) for column in section.order]
     keys = select(*merged.c).order_by(*merged_order).limit(limit).subquery("page_keys")

@@ -59,6 +59,7 @@ class LibraryService:
                 on_rows=on_rows,
                 row_window=plan.word_window or (0, 0),
                 short_path_walk=plan.short_path_walk,
+                type_runs=plan.type_runs,
             )
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)

@@ -110,12 +110,13 @@ async def test_sqlite_chooses_its_way_in_by_counting(
         items = node.items if isinstance(node, And) else (node,)
         opened = [str(item) for item in items if id(item) in (chosen.open_nodes or ())]
         tested = [str(item) for item in items if id(item) in chosen.row_tests]
-        assert chosen.seek == (bool(opened) and sort is SortColumn.NAME)
+        assert chosen.seek == (bool(opened) and sort is not SortColumn.SIZE)
         return opened, tested, chosen.bounded_walk
 
-    # Few matches: through the filter's own index. Many: walk the sort index.
-    assert await plan(f"type:{RARE_TYPE}") == ([f"type:{RARE_TYPE}"], [], False)
-    assert await plan("type:image") == ([], [], False)
+    # Few matches: through the filter's own index. Many: walk the sort index. (A type
+    # filter alone in name order reads each type's run instead: see below.)
+    assert await plan(f"type:{RARE_TYPE}", SortColumn.FOLDER) == ([f"type:{RARE_TYPE}"], [], False)
+    assert await plan("type:image", SortColumn.FOLDER) == ([], [], False)
     assert await plan("vid_0001 type:image") == (["vid_0001"], [], False)
     # ... unless the filter is on the sort column: then it is a range of the walked index.
     assert await plan("size:>50", SortColumn.SIZE) == ([str(parse("size:>50"))], [], False)
@@ -354,3 +355,70 @@ async def test_postgresql_word_walks_read_the_name_indexes_that_carry_the_path(
     assert '"Index Only Scan"' in plan and '"ix_files_name_short_paths"' in plan, plan
     assert '"ix_files_name_long_paths"' in plan and "Merge Append" in plan, plan
     assert '"Seq Scan"' not in plan, plan
+
+
+async def _add_types(services: Services) -> None:
+    """PNGs and GIFs among the JPEGs, and a type whose files are all in the bin."""
+    rows = [
+        file_row(f"/home/me/shots/{n}/shot_{n}.png", content_type="image/png") for n in range(90)
+    ]
+    rows += [file_row(f"/home/me/gifs/{n}/a_{n}.gif", content_type="image/gif") for n in range(40)]
+    rows += [file_row(f"/home/me/old/{n}.bmp", content_type="image/bmp") for n in range(5)]
+    async with services.database.session() as session:
+        files = FileRepository(session)
+        await files.bulk_upsert(rows)
+        binned = [row.id for row in await files.by_content_type("image/bmp")]
+        await files.soft_delete(binned)
+    await analyze(services.database)
+
+
+@pytest.mark.usefixtures("small_thresholds")
+async def test_a_type_filter_in_name_order_merges_each_types_run(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0010: ``type:`` alone, in name order, reads each live type's files in
+    name order from ``ix_files_type_name`` and merges them: the same pages as the plain
+    way, both directions, through every cursor; a type only in the bin has no run."""
+    database = services.database
+    await load_library(database)
+    await _add_types(services)
+
+    async def runs(query: str) -> tuple[str, ...] | None:
+        async with database.session() as session:
+            plan = await plan_page(session, parse(query), SortColumn.NAME, database.backend)
+        return plan.type_runs
+
+    assert await runs("type:image") == ("image/gif", "image/jpeg", "image/png")
+    assert await runs("type:image/bmp") == ("image/bmp",)  # named: asked, and finds none
+    assert await runs("type:text") == ()
+    assert await runs("type:image -zanzibar") is None and await runs("type:video vid") is None
+    queries = ("type:image", "type:video", "type:image/png", "type:image/bmp", "type:text")
+    for query in queries:
+        for desc in (False, True):
+            expected = await _plain(services, query, SortColumn.NAME, desc)
+            assert await _planned(services, query, SortColumn.NAME, desc) == expected, query
+    assert len(await _plain(services, "type:image", SortColumn.NAME, False)) > 2 * PAGE
+    # More types than TYPE_RUNS_MAX: the name index is walked, as before.
+    monkeypatch.setattr(search_plan, "TYPE_RUNS_MAX", 2)
+    assert await runs("type:image") is None
+    expected = await _plain(services, "type:image", SortColumn.NAME, False)
+    assert await _planned(services, "type:image", SortColumn.NAME, False) == expected
+
+
+@pytest.mark.usefixtures("small_thresholds")
+async def test_type_runs_read_the_type_name_index_and_merge(services: Services) -> None:
+    """Each run is a range of ``ix_files_type_name`` (SQLite: covering), and the runs
+    are merged, not sorted together."""
+    database = services.database
+    await load_library(database)
+    await _add_types(services)
+    first = PageRequest(sort=SortColumn.NAME, limit=PAGE)
+    after = (await services.library.page("type:image", first)).next_after
+    request = PageRequest(sort=SortColumn.NAME, limit=PAGE, after=after)
+    plans = await plans_of(database, lambda: services.library.page("type:image", request))
+    # The types are listed first (an index probe per type), then the page is read.
+    (plan,) = [plan for plan in plans if "MERGE (UNION ALL)" in plan or "Merge Append" in plan]
+    if database.is_sqlite:
+        assert plan.count("USING COVERING INDEX ix_files_type_name (content_type=?") == 3, plan
+    else:
+        assert plan.count('"ix_files_type_name"') == 3 and "Merge Append" in plan, plan
