@@ -280,6 +280,20 @@ async def _planner_walks_names(session: AsyncSession, condition: ColumnElement[b
     return False
 
 
+def _live_types_statement() -> Select[Any]:
+    """Each distinct type of the live files, in order: a recursive query that asks the
+    index for the next type after the last one found (a loose index scan)."""
+    first = select(func.min(File.content_type).label("kind")).where(live())
+    found = first.cte("live_types", recursive=True)
+    following = select(func.min(File.content_type)).where(live(), File.content_type > found.c.kind)
+    found = found.union_all(select(following.scalar_subquery()).where(found.c.kind.is_not(None)))
+    return select(found.c.kind).where(found.c.kind.is_not(None))
+
+
+_LIVE_TYPES = _live_types_statement()
+"""Built once: it is the same for every page of a type filter."""
+
+
 async def _live_types(session: AsyncSession, node: TypeFilter) -> tuple[str, ...] | None:
     """The types of live files that ``node`` matches, or None past ``TYPE_RUNS_MAX``.
 
@@ -289,12 +303,7 @@ async def _live_types(session: AsyncSession, node: TypeFilter) -> tuple[str, ...
     """
     if not node.prefixes:
         return (node.value,)
-    first = select(func.min(File.content_type).label("kind")).where(live())
-    found = first.cte("live_types", recursive=True)
-    following = select(func.min(File.content_type)).where(live(), File.content_type > found.c.kind)
-    found = found.union_all(select(following.scalar_subquery()).where(found.c.kind.is_not(None)))
-    listed = select(found.c.kind).where(found.c.kind.is_not(None)).limit(TYPE_RUNS_MAX + 1)
-    kinds = (await session.scalars(listed)).all()
+    kinds = (await session.scalars(_LIVE_TYPES.limit(TYPE_RUNS_MAX + 1))).all()
     if len(kinds) > TYPE_RUNS_MAX:
         return None
     return tuple(kind for kind in kinds if kind.startswith(node.prefixes))
@@ -308,7 +317,7 @@ def _walked_in_name_order(node: Node) -> bool:
     """Can ``node`` be tested inside ``ix_files_name_short_paths`` (PostgreSQL), and does
     it hold a word? Type and extension filters alone keep the plain name index, which
     carries those columns too."""
-    leaves: list[Node] = []
+    has_word = False
     pending = [node]
     while pending:
         item = pending.pop()
@@ -316,11 +325,11 @@ def _walked_in_name_order(node: Node) -> bool:
             pending.extend(item.items)
         elif isinstance(item, Not):
             pending.append(item.item)
-        elif isinstance(item, Term | TypeFilter | ExtFilter):
-            leaves.append(item)
-        else:
+        elif isinstance(item, Term):
+            has_word = True
+        elif not isinstance(item, TypeFilter | ExtFilter):
             return False
-    return any(isinstance(leaf, Term) for leaf in leaves)
+    return has_word
 
 
 def _plain_ascii_words(items: Sequence[Node]) -> bool:
