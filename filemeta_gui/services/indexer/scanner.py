@@ -62,7 +62,7 @@ from filemeta_gui.services.indexer.progress import ScanCounters
 from filemeta_gui.services.indexer.resolve import Resolver, build_matcher
 from filemeta_gui.services.indexer.thumbnailing import Thumbnailer
 from filemeta_gui.services.indexer.thumbnails import ThumbnailJob
-from filemeta_gui.services.indexer.walker import DEFAULT_THREADS, ThreadedWalk, WalkSettings
+from filemeta_gui.services.indexer.walker import DEFAULT_THREADS, Walk, WalkSettings, walk_for
 
 # SQLite's default page cache is 2 MB; a library of 100k files is ~100 MB, and a scan
 # re-reads the same pages in every transaction. Applies to the connection, from now on.
@@ -123,7 +123,7 @@ class FolderScanner:
         self.counters = ScanCounters(folder_id)
         self.cancelled = False
         self._writes = 0
-        self._walk: ThreadedWalk | None = None
+        self._walk: Walk | None = None
         self._hasher: HashPool | None = None
         self._thumbnailer: Thumbnailer | None = None
         self._codec: RowCodec | None = None
@@ -200,15 +200,18 @@ class FolderScanner:
         )
         self._codec = RowCodec(dialect, self.folder_id, self.owner_id)
         self._walk = self._walker(folder, root, nested)
-        # Loaded before the walk starts, not during it: both are GIL-bound per row; at 100k
-        # files the load took 1.8 s while the walk ran and 0.4-0.6 s on its own.
+        # A walk in threads starts after the load, not during it: both are GIL-bound per
+        # row; at 100k files the load took 1.8 s while the walk ran and 0.4-0.6 s on its
+        # own. A walk in its own process runs meanwhile.
+        if self._walk.runs_beside_the_scan:
+            self._walk.start()
         self._known = await self._load_known()
         upload_time = self._codec.driver_time(utcnow())
         planner = Planner(self._known, self._codec, self.options, upload_time)
         self.counters.expected_files = planner.live_rows
         return planner
 
-    def _walker(self, folder: Folder, root: str, nested: list[str]) -> ThreadedWalk:
+    def _walker(self, folder: Folder, root: str, nested: list[str]) -> Walk:
         settings = WalkSettings(
             root=root.rstrip("/") or "/",
             follow_symlinks=self.options.follow_symlinks or folder.follow_symlinks,
@@ -217,7 +220,7 @@ class FolderScanner:
             threads=self.walker_threads or DEFAULT_THREADS,
             batch_size=self.options.batch_size,
         )
-        return ThreadedWalk(settings, self.hooks)
+        return walk_for(settings, self.hooks)
 
     async def _load_known(self) -> dict[str, KnownRow]:
         known: dict[str, KnownRow] = {}
@@ -255,7 +258,7 @@ class FolderScanner:
     # --- walking -----------------------------------------------------------------------------
 
     async def _walking(self, planner: Planner) -> AsyncGenerator[ScanProgress, None]:
-        """Plan and write each batch here, with the walker threads held meanwhile.
+        """Plan and write each batch here, with walker threads held meanwhile.
 
         Overlapping them looked free on two cores and was not: every ``stat`` of the walk
         and every row SQLite steps through gives the GIL away and waits to get it back

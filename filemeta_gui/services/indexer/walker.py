@@ -1,288 +1,98 @@
-"""Listing a folder tree with ``os.scandir`` in worker threads, handed to asyncio in batches.
+"""Walking a folder tree, handed to asyncio in batches: in a worker process, or in threads.
 
-The walk runs in its own thread (more can be asked for: ``WalkSettings.threads``), and
-entries reach the event loop in batches; up to ``_BACKLOG`` of them wait there. The scan
-holds the walk while it plans and writes a batch (``paused``): ``stat`` gives the GIL away
-for every file, and with Python running in another thread each hand-back waited for the
-switch interval. For the same reason one thread walks by default: two took longer than
-one (100k files: 0.6 s alone, several seconds beside the scan's other work).
+``walk_for`` picks the way. By default the walk runs in a ``walk_worker`` process, beside
+the scan: at 100k files an unchanged rescan took 0.74-1.0 s with the walk in a thread and
+0.28-0.33 s when its batches were already there, since the thread and the scan's own
+Python (loading the known rows, planning) took turns on one GIL. Threads remain for a
+frozen app, which has no interpreter to start, and for tests that inject faults into the
+listing (``ScanHooks.before_listing`` can only run in this process).
 
-Rules: symlinks are not followed unless asked; when they are, every folder visited is
-remembered by ``(device, inode)`` so a loop (or a second route to the same folder) is
-reported once and never entered. FIFOs, sockets and devices are recognised from the
-directory entry (``d_type``/``lstat``) and never opened. Names are ``str`` with
-undecodable bytes kept as surrogates (``os.fsdecode``), so nothing is lost.
+Either way, what is listed and how is ``walk_worker.DirectoryLister``'s, and up to
+``_BACKLOG`` batches wait for the event loop before the walk is held back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import fnmatch
-import os
-import re
-import stat
+import marshal
+import subprocess
+import sys
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple, cast
+from collections.abc import AsyncGenerator, Iterator
+from functools import partial
+from typing import IO, Any, cast
 
 from filemeta_gui.domain.paths import display
-from filemeta_gui.domain.scan import ScanIssue
+from filemeta_gui.domain.scan import ScanError, ScanIssue
+from filemeta_gui.services.indexer import walk_worker
+from filemeta_gui.services.indexer.hashing import PIPE_BUFFER, processes_available
 from filemeta_gui.services.indexer.hooks import ScanHooks
+from filemeta_gui.services.indexer.walk_worker import (
+    Batcher,
+    DirectoryLister,
+    DiskEntry,
+    ExcludeMatcher,
+    ListingReport,
+    WalkSettings,
+    os_reason,
+)
+
+__all__ = [
+    "DEFAULT_THREADS",
+    "DiskEntry",
+    "ExcludeMatcher",
+    "ProcessWalk",
+    "ThreadedWalk",
+    "Walk",
+    "WalkReport",
+    "WalkSettings",
+    "os_reason",
+    "walk_for",
+]
 
 DEFAULT_THREADS = 1
-_BACKLOG = 32  # batches waiting for the event loop before the walkers pause
+"""Walker threads when the walk runs in threads: two took longer than one (100k files:
+0.6 s alone, several seconds beside the scan's other work)."""
+_BACKLOG = 32  # batches waiting for the event loop before the walk is held back
+_as_entry = partial(tuple.__new__, DiskEntry)
 
 
-class DiskEntry(NamedTuple):
-    path: str
-    name: str
-    size: int
-    mtime_ns: int
-    inode: int
-    device: int
-
-
-@dataclass(frozen=True, slots=True)
-class WalkSettings:
-    root: str
-    follow_symlinks: bool = False
-    excludes: tuple[str, ...] = ()
-    skip_dirs: frozenset[str] = frozenset()
-    """Folders not to enter (other indexed folders nested inside this one)."""
-    threads: int = DEFAULT_THREADS
-    batch_size: int = 5_000
-
-
-@dataclass(slots=True)
-class WalkReport:
-    """What the walk left out; filled by the walker threads, read after ``batches`` ends."""
-
-    issues: list[ScanIssue] = field(default_factory=list)
-    failed: list[tuple[str, bool]] = field(default_factory=list)
-    """Folders that could not be listed: ``(os path, gone)``; gone when it no longer exists."""
-    skipped: int = 0
-    folders: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def issue(self, path: str, reason: str) -> None:
-        with self.lock:
-            self.issues.append(ScanIssue(display(path), reason))
-
-    def skip(self) -> None:
-        with self.lock:
-            self.skipped += 1
+class WalkReport(ListingReport):
+    """``ListingReport`` with the issues as the scan reports them (display paths)."""
 
     def take_issues(self) -> list[ScanIssue]:
         with self.lock:
-            taken, self.issues = self.issues, []
-        return taken
+            taken, self.raw_issues = self.raw_issues, []
+        return [ScanIssue(display(path), reason) for path, reason in taken]
 
 
-class ExcludeMatcher:
-    """Glob patterns matched against a name and against the path relative to the root."""
-
-    def __init__(self, root: str, globs: Sequence[str]) -> None:
-        self.prefix = len(root.rstrip("/")) + 1
-        patterns = [fnmatch.translate(glob.rstrip("/")) for glob in globs if glob.strip()]
-        self.regex = re.compile("|".join(patterns)) if patterns else None
-
-    def __call__(self, path: str, name: str) -> bool:
-        if self.regex is None:
-            return False
-        return bool(self.regex.match(name) or self.regex.match(path[self.prefix :]))
+def walk_for(settings: WalkSettings, hooks: ScanHooks | None = None) -> Walk:
+    """A walk in a worker process where one can be started and nothing asks for threads."""
+    hooked = hooks is not None and hooks.before_listing is not None
+    if hooked or settings.threads > 1 or not processes_available():
+        return ThreadedWalk(settings, hooks)
+    return ProcessWalk(settings)
 
 
-def os_reason(error: OSError) -> str:
-    if error.errno == errno.ENAMETOOLONG:
-        return "the path is longer than the operating system allows"
-    return (error.strerror or str(error)).lower()
+class _Walk:
+    """Batches from the walk's own threads to the event loop, at most ``_BACKLOG`` ahead.
 
-
-class _DirectoryLister:
-    """Lists one folder: files become entries, folders are returned to be visited."""
-
-    def __init__(self, settings: WalkSettings, report: WalkReport, hooks: ScanHooks) -> None:
-        self.settings = settings
-        self.report = report
-        self.hooks = hooks
-        self.excluded = ExcludeMatcher(settings.root, settings.excludes)
-        self.visited: set[tuple[int, int]] = set()
-        self.visited_lock = threading.Lock()
-
-    def list_folder(self, folder: str, out: _Batcher) -> list[str]:
-        if folder == self.settings.root and self.settings.follow_symlinks:
-            self._first_visit(folder, None)  # so a link back to the root is a loop too
-        subfolders: list[str] = []
-        try:
-            if self.hooks.before_listing is not None:
-                self.hooks.before_listing(folder)  # inside: it may play the OS refusing
-            with _listing(folder) as listing:
-                prefix = folder if folder.endswith("/") else folder + "/"
-                self._take_all(listing, prefix, out, subfolders)
-        except OSError as error:
-            self.report.issue(folder, f"cannot list this folder: {os_reason(error)}")
-            gone = isinstance(error, FileNotFoundError | NotADirectoryError)
-            with self.report.lock:
-                self.report.failed.append((folder, gone))
-        return subfolders
-
-    def _take_all(
-        self, listing: Iterator[os.DirEntry[str]], prefix: str, out: _Batcher, folders: list[str]
-    ) -> None:
-        """The hot loop: regular files first and inline (a method call per file would cost
-        as much as the ``lstat`` itself); everything rarer goes through ``_take_other``.
-        Paths are ``prefix`` + name: entries listed through a descriptor have no path."""
-        excluded = self.excluded if self.excluded.regex is not None else None
-        entries, size, make = out.entries, out.size, tuple.__new__
-        for entry in listing:
-            name = entry.name
-            path = prefix + name
-            if excluded is not None and excluded(path, name):
-                self.report.skip()
-            elif entry.is_file(follow_symlinks=False):
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError as error:
-                    self._stat_failed(path, error)
-                    continue
-                entries.append(
-                    make(DiskEntry, (path, name, info.st_size, info.st_mtime_ns,
-                                     info.st_ino, info.st_dev))
-                )  # fmt: skip
-                if len(entries) >= size:
-                    out.flush()
-            else:
-                self._take_other(entry, path, out, folders)
-
-    def _stat_failed(self, path: str, error: OSError) -> None:
-        if not isinstance(error, FileNotFoundError):  # deleted since listed: simply gone
-            self.report.issue(path, os_reason(error))
-
-    def _take_other(
-        self, entry: os.DirEntry[str], path: str, out: _Batcher, folders: list[str]
-    ) -> None:
-        if entry.is_dir(follow_symlinks=False):
-            if path in self.settings.skip_dirs:
-                self.report.skip()
-            elif not self.settings.follow_symlinks or self._first_visit(path, None):
-                folders.append(path)
-        elif entry.is_symlink() and self.settings.follow_symlinks:
-            self._follow(path, entry.name, out, folders)
-        else:
-            self.report.skip()  # FIFO, socket, device, or a symlink not followed
-
-    def _follow(self, path: str, name: str, out: _Batcher, folders: list[str]) -> None:
-        try:
-            info = os.stat(path)
-        except FileNotFoundError:
-            self.report.issue(path, "broken symbolic link: its target does not exist")
-            return
-        except OSError as error:
-            reason = "symbolic link loop" if error.errno == errno.ELOOP else os_reason(error)
-            self.report.issue(path, reason)
-            return
-        if stat.S_ISDIR(info.st_mode):
-            if self._first_visit(path, info):
-                folders.append(path)
-        elif stat.S_ISREG(info.st_mode):
-            out.append(_entry(path, name, info))  # through a followed link
-        else:
-            self.report.skip()
-
-    def _first_visit(self, path: str, info: os.stat_result | None) -> bool:
-        """Remember a folder by (device, inode); False (and an issue) when seen before."""
-        try:
-            info = info or os.stat(path, follow_symlinks=False)
-        except OSError as error:
-            self.report.issue(path, os_reason(error))
-            return False
-        key = (info.st_dev, info.st_ino)
-        with self.visited_lock:
-            if key not in self.visited:
-                self.visited.add(key)
-                return True
-        self.report.issue(
-            path, "symbolic link to a folder already being scanned (a loop): not entered"
-        )
-        return False
-
-
-class _Batcher:
-    """Collects one thread's entries and hands them on every ``size`` entries, so that a
-    folder of a million files still arrives in batches."""
-
-    def __init__(self, size: int, emit: Callable[[list[DiskEntry]], None]) -> None:
-        self.size = size
-        self.emit = emit
-        self.entries: list[DiskEntry] = []
-
-    def append(self, entry: DiskEntry) -> None:
-        self.entries.append(entry)
-        if len(self.entries) >= self.size:
-            self.flush()
-
-    def flush(self) -> None:
-        """Hand the entries on; the list object itself stays (callers hold it)."""
-        if self.entries:
-            entries = list(self.entries)
-            self.entries.clear()
-            self.emit(entries)
-
-
-# Where the OS can list a folder through a descriptor, each entry's ``stat`` resolves one
-# name relative to it instead of the whole path again (a bare walk of 100k files: 0.26 s
-# against 0.30 s).
-_BY_DESCRIPTOR = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
-
-
-@contextlib.contextmanager
-def _listing(folder: str) -> Iterator[Iterator[os.DirEntry[str]]]:
-    """The entries of ``folder`` (raises ``OSError`` as ``os.scandir`` would)."""
-    if not _BY_DESCRIPTOR:
-        with os.scandir(folder) as listing:
-            yield listing
-        return
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        with os.scandir(descriptor) as listing:
-            yield listing
-    finally:
-        os.close(descriptor)
-
-
-def _entry(path: str, name: str, info: os.stat_result) -> DiskEntry:
-    return DiskEntry(path, name, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
-
-
-class ThreadedWalk:
-    """Runs the walk in ``settings.threads`` threads; ``batches()`` yields lists of entries.
-
-    Always call :meth:`close` (the scanner does, in ``finally``): it stops the threads and
-    waits for them.
+    Always call :meth:`close` (the scanner does, in ``finally``): it stops the walk and
+    waits for its threads.
     """
 
-    def __init__(
-        self,
-        settings: WalkSettings,
-        hooks: ScanHooks | None = None,
-    ) -> None:
+    runs_beside_the_scan = False
+    """Start it before the known rows are loaded: it does not compete with them."""
+
+    def __init__(self, settings: WalkSettings) -> None:
         self.settings = settings
         self.report = WalkReport()
         self.stop = threading.Event()
-        self._go = threading.Event()  # cleared while the scan writes: see ``paused``
-        self._go.set()
-        self._lister = _DirectoryLister(settings, self.report, hooks or ScanHooks())
-        self._todo: list[str] = [settings.root]
-        self._pending = 1  # folders listed or waiting to be: the walk ends at zero
-        self._cond = threading.Condition()
         self._room = threading.Semaphore(_BACKLOG)
         self._threads: list[threading.Thread] = []
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._alive = 0
 
     async def batches(self) -> AsyncGenerator[list[DiskEntry], None]:
         if self._loop is None:
@@ -291,25 +101,81 @@ class ThreadedWalk:
             kind, value = await self._queue.get()
             if kind == "batch":
                 self._room.release()
-                yield cast(list[DiskEntry], value)
+                yield self._entries(value)
             elif kind == "error":
                 raise value
             elif kind == "done":
                 return
 
+    def _entries(self, value: Any) -> list[DiskEntry]:
+        return cast(list[DiskEntry], value)
+
     def start(self) -> None:
-        """Start listing now (``batches`` starts it otherwise): the walk runs ahead."""
+        """Start walking now (``batches`` starts it otherwise): the walk runs ahead."""
         self._loop = asyncio.get_running_loop()
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name)
+        thread.daemon = True  # never keep the app alive; close() still joins them
+        self._threads.append(thread)
+        thread.start()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the walk while the block runs (threads only: see ``ThreadedWalk``)."""
+        yield
+
+    def _wait_for_room(self) -> bool:
+        """False when the walk is stopping (the consumer went away)."""
+        while not self._room.acquire(timeout=0.2):
+            if self.stop.is_set():
+                return False
+        return True
+
+    def _post(self, kind: str, value: object) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed since the test above
+            loop.call_soon_threadsafe(self._queue.put_nowait, (kind, value))
+
+    async def close(self) -> None:
+        """Stop the walk and wait until its threads have all ended."""
+        self.stop.set()
+        self._stopping()
+        for _ in self._threads:
+            self._room.release()  # wake threads waiting for room in the backlog
+        threads = [thread for thread in self._threads if thread.is_alive()]
+        if threads:
+            await asyncio.to_thread(_join_all, threads)
+
+    def _stopping(self) -> None:
+        """Wake whatever the walk waits on (``close`` has set ``stop``)."""
+
+
+class ThreadedWalk(_Walk):
+    """Runs the walk in ``settings.threads`` threads of this process."""
+
+    def __init__(self, settings: WalkSettings, hooks: ScanHooks | None = None) -> None:
+        super().__init__(settings)
+        self._go = threading.Event()  # cleared while the scan writes: see ``paused``
+        self._go.set()
+        listing_hook = (hooks or ScanHooks()).before_listing
+        self._lister = DirectoryLister(settings, self.report, listing_hook)
+        self._todo: list[str] = [settings.root]
+        self._pending = 1  # folders listed or waiting to be: the walk ends at zero
+        self._cond = threading.Condition()
+        self._alive = 0
+
+    def start(self) -> None:
+        super().start()
         count = max(1, self.settings.threads)
         self._alive = count
         for number in range(count):
-            thread = threading.Thread(target=self._work, name=f"filemeta-walk-{number}")
-            thread.daemon = True  # never keep the app alive; close() still joins them
-            self._threads.append(thread)
-            thread.start()
+            self._spawn(self._work, f"filemeta-walk-{number}")
 
     def _work(self) -> None:
-        out = _Batcher(self.settings.batch_size, self._emit)
+        out = Batcher(self.settings.batch_size, self._emit)
         try:
             while (folder := self._next_folder()) is not None:
                 found = self._lister.list_folder(folder, out)
@@ -363,12 +229,8 @@ class ThreadedWalk:
             self._cond.notify_all()
 
     def _emit(self, entries: list[DiskEntry]) -> None:
-        if not self._wait_for_go():
-            return
-        while not self._room.acquire(timeout=0.2):
-            if self.stop.is_set():  # the consumer went away: drop the batch, end the thread
-                return
-        self._post("batch", entries)
+        if self._wait_for_go() and self._wait_for_room():
+            self._post("batch", entries)
 
     def _thread_exit(self) -> None:
         with self._cond:
@@ -378,23 +240,115 @@ class ThreadedWalk:
         if last:
             self._post("done", None)
 
-    def _post(self, kind: str, value: object) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        with contextlib.suppress(RuntimeError):  # the loop closed since the test above
-            loop.call_soon_threadsafe(self._queue.put_nowait, (kind, value))
-
-    async def close(self) -> None:
-        """Stop the threads and wait until they have all ended."""
-        self.stop.set()
+    def _stopping(self) -> None:
         with self._cond:
             self._cond.notify_all()
-        for _ in self._threads:
-            self._room.release()  # wake threads waiting for room in the backlog
-        threads = [thread for thread in self._threads if thread.is_alive()]
-        if threads:
-            await asyncio.to_thread(_join_all, threads)
+
+
+class ProcessWalk(_Walk):
+    """Runs the walk in a ``walk_worker`` process; one thread here reads its frames.
+
+    The thread only reads bytes (the GIL is free meanwhile); each batch is decoded on the
+    event loop when it is taken, so nothing here runs Python while the scan writes, and
+    ``paused`` has nothing to hold. Stopping kills the process: a walk writes nothing.
+    """
+
+    runs_beside_the_scan = True
+
+    def __init__(self, settings: WalkSettings) -> None:
+        super().__init__(settings)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._process_lock = threading.Lock()
+
+    def start(self) -> None:
+        super().start()
+        self._spawn(self._read_all, "filemeta-walk-reader")
+
+    def _entries(self, value: Any) -> list[DiskEntry]:
+        return list(map(_as_entry, marshal.loads(value)))
+
+    def _read_all(self) -> None:
+        try:
+            replies = self._started()
+            if replies is not None:
+                self._relay(replies)
+        except BaseException as error:  # a bug, or no process: hand it on, do not lose it
+            self.stop.set()
+            self._post("error", error)
+
+    def _started(self) -> IO[bytes] | None:
+        """The process's replies, its request sent; None when stopped meanwhile."""
+        with self._process_lock:
+            if self.stop.is_set():
+                return None
+            process = self._process = subprocess.Popen(
+                [sys.executable, "-I", "-S", walk_worker.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=PIPE_BUFFER,
+            )
+        assert process.stdin is not None and process.stdout is not None
+        with contextlib.suppress(BrokenPipeError):  # killed already: the reads see it
+            process.stdin.write(self.settings.request())
+            process.stdin.close()
+        return process.stdout
+
+    def _relay(self, replies: IO[bytes]) -> None:
+        header = walk_worker.HEADER
+        while True:
+            head = replies.read(header.size)
+            if len(head) < header.size:
+                break
+            kind, length = header.unpack(head)
+            body = replies.read(length)
+            if len(body) < length:
+                break
+            if kind == walk_worker.BATCH:
+                if not self._wait_for_room():
+                    return
+                self._post("batch", body)
+            elif kind == walk_worker.DONE:
+                self._finish(marshal.loads(body))
+                return
+            else:
+                raise ScanError(
+                    f"The folder walk failed; nothing was removed.\n{marshal.loads(body)}"
+                )
+        if not self.stop.is_set():
+            status = self._exit_status()
+            raise ScanError(
+                f"The folder walk stopped unexpectedly (exit status {status}); nothing was removed."
+            )
+
+    def _finish(self, body: tuple[Any, ...]) -> None:
+        raw_issues, failed, skipped, folders = body
+        with self.report.lock:
+            self.report.raw_issues.extend(tuple(issue) for issue in raw_issues)
+            self.report.failed.extend(tuple(item) for item in failed)
+            self.report.skipped += skipped
+            self.report.folders += folders
+        self._post("done", None)
+
+    def _exit_status(self) -> int | None:
+        process = self._process
+        return None if process is None else process.wait()
+
+    def _stopping(self) -> None:
+        with self._process_lock:
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    async def close(self) -> None:
+        await super().close()
+        process = self._process
+        if process is not None:
+            await asyncio.to_thread(process.wait)
+            assert process.stdout is not None
+            process.stdout.close()
+
+
+Walk = ThreadedWalk | ProcessWalk
 
 
 def _join_all(threads: list[threading.Thread]) -> None:

@@ -25,8 +25,8 @@ from filemeta_gui.services.indexer.scanner import FolderScanner
 THREAD_PREFIXES = ("filemeta-walk", "filemeta-hash", "filemeta-thumb")
 
 
-def hash_worker_processes() -> list[int]:
-    """Pids of this process's children running ``hash_worker`` (Linux /proc)."""
+def hash_worker_processes(worker: bytes = b"hash_worker") -> list[int]:
+    """Pids of this process's children running ``worker`` (Linux /proc)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
@@ -34,19 +34,20 @@ def hash_worker_processes() -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile, or not ours to read
-        if parent == os.getpid() and b"hash_worker" in command:
+        if parent == os.getpid() and worker in command:
             found.append(int(entry.name))
     return found
 
 
 @pytest.fixture(autouse=True)
 def _no_threads_left() -> Iterator[None]:
-    """Fail a test whose scan left a walker, hashing or thumbnail thread, or a hashing
-    process, running."""
+    """Fail a test whose scan left a walker, hashing or thumbnail thread, or a hashing or
+    walking process, running."""
     yield
     left = [t.name for t in threading.enumerate() if t.name.startswith(THREAD_PREFIXES)]
     assert not left, f"threads still running after the test: {left}"
     assert not hash_worker_processes(), "hash_worker processes still running after the test"
+    assert not hash_worker_processes(b"walk_worker"), "walk_worker still running after the test"
 
 
 @dataclass
