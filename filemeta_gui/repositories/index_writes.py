@@ -225,6 +225,12 @@ async def nested_folders(session: AsyncSession, folder: Folder) -> list[str]:
     return [path for path in paths if path.startswith(root)]
 
 
+async def folder_has_files(session: AsyncSession, folder_id: uuid.UUID) -> bool:
+    """Whether any row, deleted or not, is the folder's (if not, its scan is a first one)."""
+    found = await session.scalar(select(File.id).where(File.folder_id == folder_id).limit(1))
+    return found is not None
+
+
 async def count_files(session: AsyncSession) -> int:
     return int(await session.scalar(text("SELECT count(*) FROM files")) or 0)
 

@@ -90,6 +90,17 @@ def sniff_file(path: str) -> str | None:
         os.close(fd)
 
 
-def content_type_for(path: str, extension: str) -> str:
-    """By extension when it is a known one, else by signature, else octet-stream."""
-    return by_extension(extension) or sniff_file(path) or OCTET_STREAM
+def content_type_for(path: str, extension: str, told: str | None = None) -> str:
+    """By extension when it is a known one, else by signature, else octet-stream.
+
+    ``told``: what the walk already read off the file's first bytes (``told_by_bytes``),
+    so the file is not opened again."""
+    return by_extension(extension) or (sniff_file(path) if told is None else told) or OCTET_STREAM
+
+
+def told_by_bytes(path: str, name: str) -> str | None:
+    """For the walk: what the first bytes of a file say ("" when nothing) if its extension
+    is not a known one; None when the extension says it."""
+    if by_extension(split_extension(name)) is not None:
+        return None
+    return sniff_file(path) or ""

@@ -74,7 +74,7 @@ def describe_new(entry: DiskEntry) -> NewFile | ScanIssue:
     # A clean path has a clean name; only undecodable names need the \xHH form.
     filename = entry.name if stored[1] is None else display(entry.name)
     extension = split_extension(filename)
-    content_type = content_type_for(entry.path, extension)
+    content_type = content_type_for(entry.path, extension, entry.told_type)
     return NewFile(entry, stored, filename[:MAX_FILENAME], extension, content_type)
 
 

@@ -186,6 +186,7 @@ class FolderScanner:
             if folder is None:
                 raise NotFoundError("That folder is no longer in the library.")
             nested = await writes.nested_folders(session, folder)
+            first_scan = not await writes.folder_has_files(session, folder.id)
             library_rows = await writes.count_files(session)
             broken = await indexes_need_repair(session)
         root = from_stored(folder.path, folder.raw_path)
@@ -199,7 +200,7 @@ class FolderScanner:
             self._write, library_rows, dialect.name == "postgresql", self.bulk_min_rows
         )
         self._codec = RowCodec(dialect, self.folder_id, self.owner_id)
-        self._walk = self._walker(folder, root, nested)
+        self._walk = self._walker(folder, root, nested, first_scan)
         # A walk in threads starts after the load, not during it: both are GIL-bound per
         # row; at 100k files the load took 1.8 s while the walk ran and 0.4-0.6 s on its
         # own. A walk in its own process runs meanwhile.
@@ -211,7 +212,10 @@ class FolderScanner:
         self.counters.expected_files = planner.live_rows
         return planner
 
-    def _walker(self, folder: Folder, root: str, nested: list[str]) -> Walk:
+    def _walker(self, folder: Folder, root: str, nested: list[str], first_scan: bool) -> Walk:
+        """``first_scan``: every file is new and needs its type, so the walk reads the
+        first bytes of those whose extension says nothing (21.5% of the benchmark tree:
+        0.5-1.0 s per 100k files of the scan's own time, when the planner did it)."""
         settings = WalkSettings(
             root=root.rstrip("/") or "/",
             follow_symlinks=self.options.follow_symlinks or folder.follow_symlinks,
@@ -219,6 +223,7 @@ class FolderScanner:
             skip_dirs=frozenset(nested),
             threads=self.walker_threads or DEFAULT_THREADS,
             batch_size=self.options.batch_size,
+            sniff=first_scan,
         )
         return walk_for(settings, self.hooks)
 

@@ -17,7 +17,7 @@ directory entry (``d_type``/``lstat``) and never opened. Names are ``str`` with
 undecodable bytes kept as surrogates (``os.fsdecode``), so nothing is lost.
 
 Protocol (binary, little-endian): the request on stdin is one ``marshal``-ed tuple
-``(root, follow_symlinks, excludes, skip_dirs, batch_size)``. Replies on stdout are
+``(root, follow_symlinks, excludes, skip_dirs, batch_size, sniff)``. Replies on stdout are
 frames of a kind byte, a u32 length and a ``marshal``-ed body:
 
 * ``b"B"``: a batch, a list of ``DiskEntry`` fields as plain tuples;
@@ -57,6 +57,9 @@ class DiskEntry(NamedTuple):
     mtime_ns: int
     inode: int
     device: int
+    told_type: str | None
+    """What the file's first bytes say ("" when nothing), when the walk was asked to look
+    (``WalkSettings.sniff``) and the extension did not say; None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +71,15 @@ class WalkSettings:
     """Folders not to enter (other indexed folders nested inside this one)."""
     threads: int = 1
     batch_size: int = 5_000
+    sniff: bool = False
+    """Read the first bytes of files whose extension says nothing (``told_type``): on a
+    first scan every file is new and needs its type, and the walk runs beside the scan."""
 
     def request(self) -> bytes:
         """These settings as the worker process reads them (``threads`` is the scan's)."""
         fields = (
             self.root, self.follow_symlinks, tuple(self.excludes), tuple(self.skip_dirs),
-            self.batch_size,
+            self.batch_size, self.sniff,
         )  # fmt: skip
         return marshal.dumps(fields)
 
@@ -146,6 +152,8 @@ class DirectoryLister:
     ``before_listing`` (tests only, threads only) runs before each folder is opened; it
     may raise ``OSError`` to play the OS refusing. ``entry_type`` is what entries are
     made as: ``DiskEntry``, or plain tuples in the worker (``marshal`` takes no others).
+    ``told_by_bytes`` is ``content_type.told_by_bytes``, used when ``settings.sniff``:
+    the worker imports that module by itself, not through the package.
     """
 
     def __init__(
@@ -154,11 +162,13 @@ class DirectoryLister:
         report: ListingReport,
         before_listing: Callable[[str], None] | None = None,
         entry_type: type[DiskEntry] = DiskEntry,
+        told_by_bytes: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self.settings = settings
         self.report = report
         self.before_listing = before_listing
         self.entry_type = entry_type
+        self.told_by_bytes = told_by_bytes if settings.sniff else None
         self.excluded = ExcludeMatcher(settings.root, settings.excludes)
         self.visited: set[tuple[int, int]] = set()
         self.visited_lock = threading.Lock()
@@ -188,6 +198,7 @@ class DirectoryLister:
         Paths are ``prefix`` + name: entries listed through a descriptor have no path."""
         excluded = self.excluded if self.excluded.regex is not None else None
         entries, size, make, kind = out.entries, out.size, tuple.__new__, self.entry_type
+        told_by_bytes = self.told_by_bytes
         for entry in listing:
             name = entry.name
             path = prefix + name
@@ -201,7 +212,8 @@ class DirectoryLister:
                     continue
                 entries.append(
                     make(kind, (path, name, info.st_size, info.st_mtime_ns,
-                                info.st_ino, info.st_dev))
+                                info.st_ino, info.st_dev,
+                                None if told_by_bytes is None else told_by_bytes(path, name)))
                 )  # fmt: skip
                 if len(entries) >= size:
                     out.flush()
@@ -239,7 +251,8 @@ class DirectoryLister:
             if self._first_visit(path, info):
                 folders.append(path)
         elif stat.S_ISREG(info.st_mode):
-            entry = (path, name, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev)
+            told = None if self.told_by_bytes is None else self.told_by_bytes(path, name)
+            entry = (path, name, info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev, told)
             out.append(tuple.__new__(self.entry_type, entry))  # through a followed link
         else:
             self.report.skip()
@@ -291,13 +304,16 @@ def frame(kind: bytes, body: Any) -> bytes:
     return HEADER.pack(kind, len(data)) + data
 
 
-def walk(settings: WalkSettings, out: BinaryIO) -> None:
+def walk(
+    settings: WalkSettings, out: BinaryIO, told_by_bytes: Callable[[str, str], str | None]
+) -> None:
     """The whole tree, depth first as the threads go, one frame per batch, then the report.
 
     Entries are plain tuples here: ``marshal`` knows no named tuples, and the scan's
     process makes them ``DiskEntry`` in one C loop."""
     report = ListingReport()
-    lister = DirectoryLister(settings, report, entry_type=cast(type[DiskEntry], tuple))
+    plain = cast(type[DiskEntry], tuple)
+    lister = DirectoryLister(settings, report, entry_type=plain, told_by_bytes=told_by_bytes)
 
     def emit(entries: list[DiskEntry]) -> None:
         out.write(frame(BATCH, entries))
@@ -314,11 +330,14 @@ def walk(settings: WalkSettings, out: BinaryIO) -> None:
     out.flush()
 
 
-def serve(requests: BinaryIO, out: BinaryIO) -> None:
-    root, follow, excludes, skip_dirs, batch_size = marshal.loads(requests.read())
-    settings = WalkSettings(root, follow, tuple(excludes), frozenset(skip_dirs), 1, batch_size)
+def serve(
+    requests: BinaryIO, out: BinaryIO, told_by_bytes: Callable[[str, str], str | None]
+) -> None:
+    root, follow, excludes, skip_dirs, batch_size, sniff = marshal.loads(requests.read())
+    skipped = frozenset(skip_dirs)
+    settings = WalkSettings(root, follow, tuple(excludes), skipped, 1, batch_size, sniff)
     try:
-        walk(settings, out)
+        walk(settings, out, told_by_bytes)
     except (BrokenPipeError, KeyboardInterrupt):
         raise
     except Exception:  # a bug: say what it was rather than end the stream silently
@@ -327,6 +346,11 @@ def serve(requests: BinaryIO, out: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
+    # content_type is standard library only too; imported by itself, not through the
+    # package, whose __init__ needs SQLAlchemy (and -S leaves site-packages out).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import content_type  # type: ignore[import-not-found]
+
     # A broken pipe or ^C: the scan went away, and a walk has nothing to clean up.
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
-        serve(sys.stdin.buffer, sys.stdout.buffer)
+        serve(sys.stdin.buffer, sys.stdout.buffer, content_type.told_by_bytes)

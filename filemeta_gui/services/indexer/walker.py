@@ -26,6 +26,7 @@ from typing import IO, Any, cast
 from filemeta_gui.domain.paths import display
 from filemeta_gui.domain.scan import ScanError, ScanIssue
 from filemeta_gui.services.indexer import walk_worker
+from filemeta_gui.services.indexer.content_type import told_by_bytes
 from filemeta_gui.services.indexer.hashing import PIPE_BUFFER, processes_available
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.walk_worker import (
@@ -161,7 +162,9 @@ class ThreadedWalk(_Walk):
         self._go = threading.Event()  # cleared while the scan writes: see ``paused``
         self._go.set()
         listing_hook = (hooks or ScanHooks()).before_listing
-        self._lister = DirectoryLister(settings, self.report, listing_hook)
+        self._lister = DirectoryLister(
+            settings, self.report, listing_hook, told_by_bytes=told_by_bytes
+        )
         self._todo: list[str] = [settings.root]
         self._pending = 1  # folders listed or waiting to be: the walk ends at zero
         self._cond = threading.Condition()

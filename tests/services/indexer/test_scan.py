@@ -346,6 +346,11 @@ async def test_content_types_by_extension_and_signature(database: Database, tmp_
         "notes.md": "text/markdown",
         "noise": "application/octet-stream",
     }
+    # A first scan's walk read those bytes; on a rescan a new file's are read when planned.
+    write(root / "later", b"GIF89a" + b"\0" * 40)
+    await scan_path(database, root, ScanOptions(thumbnails=False))
+    types = {Path(path).name: row.content_type for path, row in (await rows(database)).items()}
+    assert types["later"] == "image/gif"
 
 
 async def test_size_colliding_files_are_hashed_first(database: Database, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filemeta_gui.db.engine import Database
 from filemeta_gui.domain.scan import ScanError, ScanOptions
 from filemeta_gui.services.indexer import walk_worker
+from filemeta_gui.services.indexer.content_type import told_by_bytes
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.scanner import FolderScanner
 from filemeta_gui.services.indexer.walker import (
@@ -40,6 +41,8 @@ def _awkward_tree(tmp_path: Path) -> Path:
     for number in range(30):
         write(root / f"d{number % 4}" / f"file-{number}.txt", "x" * number)
     write(root / "skipped.tmp", "excluded by a glob")
+    write(root / "d1" / "picture", b"\x89PNG\r\n\x1a\n" + bytes(24))  # told by its bytes
+    write(root / "d1" / "notes.zzq", "an extension nobody knows, bytes that say nothing")
     write(root / "nested" / "inside.txt", "another folder's")
     write_raw(bytes(root / "d0") + b"/caf\xe9.txt", b"latin-1 name")
     os.mkfifo(root / "pipe")
@@ -62,8 +65,10 @@ async def _listed(walk: Walk) -> tuple[list[tuple[Any, ...]], list[Any], list[An
     return sorted(entries), issues, sorted(report.failed), report.skipped, report.folders
 
 
-@pytest.mark.parametrize("follow", [False, True])
-async def test_the_worker_process_lists_what_the_threads_list(tmp_path: Path, follow: bool) -> None:
+@pytest.mark.parametrize(("follow", "sniff"), [(False, False), (True, False), (False, True)])
+async def test_the_worker_process_lists_what_the_threads_list(
+    tmp_path: Path, follow: bool, sniff: bool
+) -> None:
     root = _awkward_tree(tmp_path)
     settings = WalkSettings(
         root=str(root),
@@ -71,6 +76,7 @@ async def test_the_worker_process_lists_what_the_threads_list(tmp_path: Path, fo
         excludes=("*.tmp",),
         skip_dirs=frozenset({str(root / "nested")}),
         batch_size=7,
+        sniff=sniff,
     )
     in_threads = await _listed(ThreadedWalk(settings))
     in_process = await _listed(ProcessWalk(settings))
@@ -84,6 +90,13 @@ async def test_the_worker_process_lists_what_the_threads_list(tmp_path: Path, fo
     assert skipped >= 4  # the glob, the nested folder, the FIFO, the socket
     reasons = " ".join(reason for _, reason in issues)
     assert ("loop" in reasons) is follow
+    told = {entry[1]: entry[6] for entry in entries}
+    if sniff:
+        assert told["picture"] == "image/png"
+        assert told["notes.zzq"] == ""  # looked, and the bytes said nothing
+        assert told["file-1.txt"] is None  # the extension says it: never opened
+    else:
+        assert set(told.values()) == {None}
 
 
 async def test_a_folder_the_os_refuses_is_reported_by_the_worker_too(tmp_path: Path) -> None:
@@ -109,8 +122,8 @@ def test_walks_run_in_a_process_unless_a_test_hooks_the_listing(tmp_path: Path) 
 def test_a_failing_worker_says_why() -> None:
     """A bug in the worker reaches the scan as an error with its traceback."""
     out = io.BytesIO()
-    bad = io.BytesIO(walk_worker.marshal.dumps(("/", False, (), (), "not a number")))
-    walk_worker.serve(bad, out)
+    bad = io.BytesIO(walk_worker.marshal.dumps(("/", False, (), (), "not a number", False)))
+    walk_worker.serve(bad, out, told_by_bytes)
     kind, _ = walk_worker.HEADER.unpack(out.getvalue()[: walk_worker.HEADER.size])
     assert kind == walk_worker.FAILED
     walk = ProcessWalk(WalkSettings(root="/"))
