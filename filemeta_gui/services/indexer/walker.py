@@ -284,8 +284,11 @@ class ProcessWalk(_Walk):
         with self._process_lock:
             if self.stop.is_set():
                 return None
+            # Names cross as str: the worker must decode them as this process does. -I
+            # drops PYTHONUTF8, so UTF-8 mode is passed on as it is here.
+            utf8_mode = f"utf8={sys.flags.utf8_mode}"
             process = self._process = subprocess.Popen(
-                [sys.executable, "-I", "-S", walk_worker.__file__],
+                [sys.executable, "-I", "-S", "-X", utf8_mode, walk_worker.__file__],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 bufsize=PIPE_BUFFER,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -158,3 +160,25 @@ async def test_a_killed_walk_stops_the_scan_and_keeps_the_library(
     assert all(str(root / f"old-{number}.txt") in live for number in range(20))
     assert 20 < len(live) < 3_020  # what was written before the walk died stays
     assert not hash_worker_processes(b"walk_worker")
+
+
+def test_the_worker_decodes_names_as_the_scan_does(tmp_path: Path) -> None:
+    """A scan in an ASCII locale with UTF-8 mode off (PYTHONUTF8=0, which ``-I`` would
+    drop) must get the worker's names in its own decoding, or every known path differs."""
+    root = tmp_path / "names"
+    write(root / "café.txt", "x")
+    script = (
+        "import asyncio, sys\n"
+        "from filemeta_gui.services.indexer.walker import ProcessWalk, WalkSettings\n"
+        "async def main():\n"
+        "    walk = ProcessWalk(WalkSettings(root=sys.argv[1]))\n"
+        "    names = [e.name async for batch in walk.batches() for e in batch]\n"
+        "    await walk.close()\n"
+        "    print(ascii(names))\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0"}
+    shown = subprocess.run(
+        [sys.executable, "-c", script, str(root)], env=env, capture_output=True, check=True
+    ).stdout.decode()
+    assert shown.strip() == ascii(["caf\udcc3\udca9.txt"])  # ASCII decoding, as the scan's
