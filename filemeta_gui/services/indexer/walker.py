@@ -287,12 +287,16 @@ class ProcessWalk(_Walk):
             # Names cross as str: the worker must decode them as this process does. -I
             # drops PYTHONUTF8, so UTF-8 mode is passed on as it is here.
             utf8_mode = f"utf8={sys.flags.utf8_mode}"
-            process = self._process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-X", utf8_mode, walk_worker.__file__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                bufsize=PIPE_BUFFER,
-            )
+            try:
+                process = self._process = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-X", utf8_mode, walk_worker.__file__],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    bufsize=PIPE_BUFFER,
+                )
+            except OSError as error:  # no interpreter there, no more processes allowed
+                reason = os_reason(error)
+                raise ScanError(f"The folder walk could not start: {reason}.") from error
         assert process.stdin is not None and process.stdout is not None
         with contextlib.suppress(BrokenPipeError):  # killed already: the reads see it
             process.stdin.write(self.settings.request())

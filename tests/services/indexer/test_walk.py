@@ -182,3 +182,12 @@ def test_the_worker_decodes_names_as_the_scan_does(tmp_path: Path) -> None:
         [sys.executable, "-c", script, str(root)], env=env, capture_output=True, check=True
     ).stdout.decode()
     assert shown.strip() == ascii(["caf\udcc3\udca9.txt"])  # ASCII decoding, as the scan's
+
+
+async def test_a_walk_that_cannot_start_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    walk = ProcessWalk(WalkSettings(root=str(tmp_path)))
+    with pytest.raises(ScanError, match="could not start: no such file or directory"):
+        await _listed(walk)
