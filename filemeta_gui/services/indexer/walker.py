@@ -19,7 +19,7 @@ import marshal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from functools import partial
 from typing import IO, Any, cast
 
@@ -84,7 +84,8 @@ class _Walk:
     """
 
     runs_beside_the_scan = False
-    """Start it before the known rows are loaded: it does not compete with them."""
+    """True when the walk may start before the known rows are loaded, because it does not
+    compete with loading them for this process's GIL."""
 
     def __init__(self, settings: WalkSettings) -> None:
         self.settings = settings
@@ -115,7 +116,7 @@ class _Walk:
         """Start walking now (``batches`` starts it otherwise): the walk runs ahead."""
         self._loop = asyncio.get_running_loop()
 
-    def _spawn(self, target: Any, name: str) -> None:
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name)
         thread.daemon = True  # never keep the app alive; close() still joins them
         self._threads.append(thread)
