@@ -36,7 +36,8 @@ from filemeta_gui.services.indexer.child_protocol import (
 )
 
 # Bigger switch interval: this process is all scan work, and fewer GIL hand-offs between
-# walker, planner and event-loop threads mean less time lost to them (default 5 ms).
+# its threads (the database driver's, the walk's reader, the event loop) mean less time
+# lost to them (default 5 ms).
 SWITCH_INTERVAL_S = 0.01
 NICENESS = 10  # added to the app's own
 

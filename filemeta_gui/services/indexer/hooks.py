@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 @dataclass(frozen=True, slots=True)
 class ScanHooks:
     before_listing: Callable[[str], None] | None = None
-    """Called in a walker thread with a folder's path just before it is listed."""
+    """Called in a walker thread with a folder's path just before it is listed (a scan
+    with this hook walks in threads: a worker process could not call it)."""
     before_hash: Callable[[str], None] | None = None
     """Called in a hashing thread with a file's path just before it is opened."""
     after_chunk: Callable[[str, int], None] | None = None

@@ -1,4 +1,4 @@
-"""Sorting one batch of walked entries against what the library knows (in a walker thread).
+"""Sorting one batch of walked entries against what the library knows.
 
 For each entry: unknown path → new row (or, when a known file of that size or inode could
 have vanished, a *move candidate* decided after the walk); known and deleted → restored;

@@ -3,9 +3,10 @@
 The phases, each ending in committed transactions so that stopping at any point leaves a
 consistent library that the next scan simply continues:
 
-1. walking — the folder's known rows are loaded (one query), the tree is listed in threads;
-   each batch is classified in a worker thread and written in one transaction: new rows,
-   changed stats, restored rows. Unchanged files cost a dictionary lookup, nothing more.
+1. walking — the tree is listed by a walk worker process (``walker``; threads where none can
+   start) while the folder's known rows are loaded (one query); each batch is then
+   classified and written in one transaction: new rows, changed stats, restored rows.
+   Unchanged files cost a dictionary lookup, nothing more.
 2. resolving — vanished paths are matched to new ones (``moves``) and the rest are
    soft-deleted. Nothing is deleted before the walk has finished.
 3. hashing — new, changed and never-hashed files, size-colliding ones first.
