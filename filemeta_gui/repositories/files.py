@@ -198,14 +198,15 @@ class FileRepository(BaseRepository[File]):
         sections = keyset.sections(key, PageRequest(sort=sort, descending=descending))
         # SQLite ranges a row-value comparison on its first column only: hopping through a
         # few huge groups of equal values (types) re-reads each from its start (29 s at 1M).
-        hop = where is None and not (
-            sort is SortColumn.TYPE and dialect_name(self.session) == "sqlite"
-        )
+        dialect = dialect_name(self.session)
+        hop = where is None and not (sort is SortColumn.TYPE and dialect == "sqlite")
         found: list[Cursor] = []
         before = 0
         for number, section in enumerate(sections):
             statement = (
-                hop_statement(section, conditions, every, before, descending)
+                hop_statement(
+                    section, conditions, every, before, descending, dialect == "postgresql"
+                )
                 if hop
                 else numbered_statement(section, conditions, every, before)
             )
