@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView, QTableView
@@ -80,6 +81,36 @@ def test_opening_counts_every_row_but_holds_one_block(
     assert model.planner.anchors is not None and len(model.planner.anchors) == ROWS // 200
     assert shown_names(window) == [name(row) for row in visible_rows(window.ui.table)]
     assert f"{ROWS:,} files" in window.count_label.text()
+
+
+def test_the_anchors_are_asked_for_beside_the_count(
+    window: Any, qtbot: QtBot, run_async: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list of more than one block: a far jump needs the anchors, which need no count,
+    so they are not asked for only once the count has come back."""
+    run_async(window.team.stop())
+    add_rows(window, run_async, ROWS)
+    library = window.model.library
+    calls: list[str] = []
+    for method in ("count", "anchors"):
+        real = getattr(library, method)
+
+        async def spy(*args: Any, _real: Any = real, _name: str = method, **kwargs: Any) -> Any:
+            calls.append(f"{_name} asked")
+            try:
+                return await _real(*args, **kwargs)
+            finally:
+                calls.append(f"{_name} answered")
+
+        monkeypatch.setattr(library, method, spy)
+
+    window.refresh(keep_rows=False)
+    wait_idle(qtbot, window)
+
+    assert calls.index("anchors asked") < calls.index("count answered"), calls
+    assert window.model.rowCount() == ROWS
+    anchors = window.model.planner.anchors
+    assert anchors is not None and len(anchors) == ROWS // 200
 
 
 def test_scrolling_to_the_end_fetches_only_the_blocks_on_screen(

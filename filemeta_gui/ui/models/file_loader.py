@@ -144,6 +144,10 @@ class FileLoader:
         self._opening = False
         model.query_applied.emit(spec.query)
         if known is None:
+            if first.end is not None:
+                # More than one block: the anchors do not need the count, so they run
+                # beside it (a jump right after opening waited for one, then the other).
+                self._ensure_anchors(more_than_a_block=True)
             try:
                 known = await self._library().count(spec.query)
             except Exception as error:
@@ -215,11 +219,11 @@ class FileLoader:
         # Requests dropped while scrolling fast: views ask again for those still on screen.
         model.repaint_blocks(planner.take_stale())
 
-    def _ensure_anchors(self) -> None:
+    def _ensure_anchors(self, more_than_a_block: bool = False) -> None:
         model = self._model
         if (
             model.planner.anchors is None
-            and model.rowCount() > model.block_size
+            and (more_than_a_block or model.rowCount() > model.block_size)
             and not self.anchors_running
             and model.library is not None
         ):
