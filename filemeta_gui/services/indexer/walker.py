@@ -30,6 +30,7 @@ from filemeta_gui.services.indexer.content_type import told_by_bytes
 from filemeta_gui.services.indexer.hashing import PIPE_BUFFER, processes_available
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.walk_worker import (
+    DEFAULT_THREADS,
     Batcher,
     DirectoryLister,
     DiskEntry,
@@ -52,9 +53,6 @@ __all__ = [
     "walk_for",
 ]
 
-DEFAULT_THREADS = 1
-"""Walker threads when the walk runs in threads: two took longer than one (100k files:
-0.6 s alone, several seconds beside the scan's other work)."""
 _BACKLOG = 32  # batches waiting for the event loop before the walk is held back
 _as_entry = partial(tuple.__new__, DiskEntry)
 
@@ -334,8 +332,8 @@ class ProcessWalk(_Walk):
     def _finish(self, body: tuple[Any, ...]) -> None:
         raw_issues, failed, skipped, folders = body
         with self.report.lock:
-            self.report.raw_issues.extend(tuple(issue) for issue in raw_issues)
-            self.report.failed.extend(tuple(item) for item in failed)
+            self.report.raw_issues.extend(raw_issues)  # marshal gives tuples back as tuples
+            self.report.failed.extend(failed)
             self.report.skipped += skipped
             self.report.folders += folders
         self._post("done", None)

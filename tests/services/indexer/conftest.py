@@ -25,7 +25,7 @@ from filemeta_gui.services.indexer.scanner import FolderScanner
 THREAD_PREFIXES = ("filemeta-walk", "filemeta-hash", "filemeta-thumb")
 
 
-def hash_worker_processes(worker: bytes = b"hash_worker") -> list[int]:
+def worker_processes(worker: bytes) -> list[int]:
     """Pids of this process's children running ``worker`` (Linux /proc)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
@@ -46,8 +46,8 @@ def _no_threads_left() -> Iterator[None]:
     yield
     left = [t.name for t in threading.enumerate() if t.name.startswith(THREAD_PREFIXES)]
     assert not left, f"threads still running after the test: {left}"
-    assert not hash_worker_processes(), "hash_worker processes still running after the test"
-    assert not hash_worker_processes(b"walk_worker"), "walk_worker still running after the test"
+    assert not worker_processes(b"hash_worker"), "hash_worker still running after the test"
+    assert not worker_processes(b"walk_worker"), "walk_worker still running after the test"
 
 
 @dataclass

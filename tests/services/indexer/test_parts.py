@@ -20,7 +20,7 @@ from filemeta_gui.services.indexer.content_type import content_type_for, sniff, 
 from filemeta_gui.services.indexer.hash_worker import CHUNK, hash_file
 from filemeta_gui.services.indexer.hashing import HashJob, HashPool, colliding_first, packs
 from filemeta_gui.services.indexer.walker import ExcludeMatcher, ThreadedWalk, WalkSettings
-from tests.services.indexer.conftest import hash_worker_processes, rows, scan_path
+from tests.services.indexer.conftest import rows, scan_path, worker_processes
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ async def test_hash_pool_in_processes_and_threads(tmp_path: Path, processes: boo
     assert results["b-same"].same_stats and results["b-same"].mtime_ns == stat_b.st_mtime_ns
     assert not results["b-stale"].same_stats and not results["b"].same_stats
     assert pool.counter.value == sum(len(data) for data in files.values()) + 2 * 10
-    assert not hash_worker_processes()
+    assert not worker_processes(b"hash_worker")
 
 
 async def test_closing_a_busy_process_pool_kills_its_workers(tmp_path: Path) -> None:
@@ -165,7 +165,7 @@ async def test_closing_a_busy_process_pool_kills_its_workers(tmp_path: Path) -> 
         break  # walk away with work still in flight
     await pool.close()
     assert packs_seen == 1
-    assert not hash_worker_processes()
+    assert not worker_processes(b"hash_worker")
 
 
 async def test_a_paused_walk_lists_nothing_until_resumed(tmp_path: Path) -> None:

@@ -28,10 +28,10 @@ from filemeta_gui.services.indexer.walker import (
     walk_for,
 )
 from tests.services.indexer.conftest import (
-    hash_worker_processes,
     register,
     rows,
     scan_path,
+    worker_processes,
     write,
     write_raw,
 )
@@ -159,7 +159,7 @@ async def test_a_killed_walk_stops_the_scan_and_keeps_the_library(
     live = await rows(database, include_deleted=False)
     assert all(str(root / f"old-{number}.txt") in live for number in range(20))
     assert 20 < len(live) < 3_020  # what was written before the walk died stays
-    assert not hash_worker_processes(b"walk_worker")
+    assert not worker_processes(b"walk_worker")
 
 
 def test_the_worker_decodes_names_as_the_scan_does(tmp_path: Path) -> None:
