@@ -386,6 +386,7 @@ async def run_round(args: argparse.Namespace, root: Path, work: Path) -> list[Ba
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="filemeta-bench-"))
+    work.mkdir(parents=True, exist_ok=True)  # a new --workdir: the libraries go in it
     os.environ.setdefault("FILEMETA_CACHE_DIR", str(work / "cache"))
     root = args.tree or work / "tree"
     if args.tree is None:
