@@ -19,6 +19,7 @@ from filemeta_gui.db.models import Base, File
 from filemeta_gui.db.schema_filter import include_object_for
 from filemeta_gui.db.search_index import (
     FTS_FILL,
+    FTS_HASHSIZE_DEFAULT,
     FTS_TRIGGERS,
     check_search_index,
     ensure_search_index,
@@ -212,6 +213,20 @@ async def test_rebuild_reads_the_rows_in_rowid_order(database: Database) -> None
         ).scalars()
     assert any(sql and "filename" in sql and "file_path" in sql for sql in indexes)
     assert [row[-1] for row in plan] == ["SCAN files"]
+
+
+@only_sqlite
+async def test_rebuild_puts_back_the_default_hashsize(database: Database) -> None:
+    """The fill gathers 16 MiB of entries at a time; later writes do as FTS5 would."""
+    await _insert(database, *(f"/fill/file-{n:03d}.txt" for n in range(50)))
+    async with database.session() as session:
+        await rebuild_search_index(session)
+        hashsize = await session.scalar(
+            sa.text("SELECT v FROM files_fts_config WHERE k = 'hashsize'")
+        )
+        await check_search_index(session)
+    assert hashsize == FTS_HASHSIZE_DEFAULT
+    assert len(await _find(database, "fill")) == 50
 
 
 @only_sqlite
