@@ -7,6 +7,7 @@ import gc
 import os
 import shutil
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from filemeta_gui.db.models import FileTag, Folder, Permission, Tag, User
 from filemeta_gui.domain.enums import AccessType
 from filemeta_gui.domain.errors import FileMetaError, NotFoundError, ValidationError
 from filemeta_gui.domain.scan import ScanOptions, ScanPhase
+from filemeta_gui.repositories import index_writes
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.scanner import scan_folder
 from tests.services.indexer.conftest import (
@@ -105,6 +107,30 @@ async def test_known_rows_are_loaded_outside_the_collector(database: Database, t
     with pytest.raises(FileMetaError):
         await run_scan(database, folder_id)
     assert gc.isenabled()
+
+
+async def test_a_finished_scan_lets_go_of_the_rows_it_loaded(
+    database: Database, tmp_path: Path
+) -> None:
+    """Frozen with the rows, the scanner itself is never collected: it must not keep them
+    (a process that scans again and again would grow by every folder's rows)."""
+    root = tmp_path / "many"
+    for number in range(400):
+        write(root / f"file-{number:03d}.txt", str(number))
+    folder_id = await register(database, root)
+    await run_scan(database, folder_id)
+    tracemalloc.start()
+    try:
+        run = await run_scan(database, folder_id)
+        gc.collect()
+        held = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(True, index_writes.__file__)]
+        )
+    finally:
+        tracemalloc.stop()
+    assert run.last.unchanged == 400
+    # 400 known rows are ~40 KB where they were made; what stays is the module's own.
+    assert sum(stat.size for stat in held.statistics("filename")) < 8_000
 
 
 async def test_changed_file_is_rehashed_and_keeps_its_id(database: Database, tree: Path) -> None:
