@@ -18,7 +18,6 @@ from filemeta_gui.repositories.folders import FolderRepository
 from filemeta_gui.services.access import AccessPolicy
 from filemeta_gui.services.indexer.hashing import processes_available
 from filemeta_gui.services.indexer.isolated import scan_in_child
-from filemeta_gui.services.indexer.scanner import scan_folder
 
 
 class FolderService:
@@ -90,6 +89,10 @@ class FolderService:
         owner_id = owner.id if owner else None
         options = options or ScanOptions()
         if not (isolated and processes_available()):
+            # Imported here: the scanner, its planner and Pillow cost every other command
+            # of ``filemeta`` ~45 ms to start, and the app scans in a child process.
+            from filemeta_gui.services.indexer.scanner import scan_folder
+
             return scan_folder(self.database, folder_id, options, owner_id=owner_id)
         if self.database.read_only:  # the child would not know, and fail on its first write
             raise ReadOnlyError(self.database.read_only_reason or "The library is read-only.")

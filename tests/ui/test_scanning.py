@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from filemeta_gui.domain.scan import ScanOptions, ScanPhase, ScanProgress
-from filemeta_gui.services import folders as folder_service
 from filemeta_gui.services.indexer import hashing
+from filemeta_gui.services.indexer import scanner as scanner_module
 from filemeta_gui.services.indexer.hooks import ScanHooks
 from filemeta_gui.services.indexer.scanner import scan_folder
 from filemeta_gui.ui.models.file_columns import HASH
@@ -80,7 +80,8 @@ def held_scans(window: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[HashHol
         hooks = ScanHooks(after_chunk=hold.after_chunk)
         return scan_folder(database, folder_id, options, owner_id=owner_id, hooks=hooks)
 
-    monkeypatch.setattr(folder_service, "scan_folder", held)
+    # FolderService.scan imports it when it scans in process.
+    monkeypatch.setattr(scanner_module, "scan_folder", held)
     window.scan.isolated = False
     yield hold
     hold.released.set()  # before the window's teardown cancels and joins the scan

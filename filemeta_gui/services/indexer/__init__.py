@@ -1,8 +1,7 @@
 """Indexing folders: walk, diff against the library, hash, thumbnail (no Qt).
 
-``scan_folder(database, folder_id, options)`` is the entry point; see ``scanner``.
+``scanner.scan_folder(database, folder_id, options)`` is the entry point. Nothing is
+imported here: a module of this package (``hashing``, ``isolated``) would otherwise bring
+the scanner, its planner and Pillow into every command that only lists or searches
+(~45 ms of each ``filemeta`` start).
 """
-
-from filemeta_gui.services.indexer.scanner import FolderScanner, scan_folder
-
-__all__ = ["FolderScanner", "scan_folder"]
