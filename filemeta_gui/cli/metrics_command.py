@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import urllib.request
 
 from filemeta_gui.cli.parser import Commands
 from filemeta_gui.cli.session import open_services
 from filemeta_gui.domain.errors import DatabaseUnavailableError
 from filemeta_gui.domain.records import PageRequest
-from filemeta_gui.services.metrics import render_metrics
 
 
 def add_parser(commands: Commands) -> None:
@@ -28,6 +26,9 @@ def add_parser(commands: Commands) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    # Imported here, not with the parser: every other command would pay for them.
+    from filemeta_gui.services.metrics import render_metrics
+
     if args.source:
         print(await asyncio.to_thread(_fetch, args.source), end="")
         return 0
@@ -39,6 +40,8 @@ async def run(args: argparse.Namespace) -> int:
 
 
 def _fetch(url: str) -> str:
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             return str(response.read().decode("utf-8"))

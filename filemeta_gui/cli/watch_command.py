@@ -17,7 +17,6 @@ from typing import Any, TextIO
 from filemeta_gui.cli.parser import Commands
 from filemeta_gui.cli.session import open_services
 from filemeta_gui.domain.changes import ChangeEvent, ConnectionState, StatusEvent
-from filemeta_gui.services.changes import ChangeFeed
 
 
 def add_parser(commands: Commands) -> None:
@@ -30,6 +29,10 @@ def add_parser(commands: Commands) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
+    # Imported here: the change feed brings asyncpg, which every other command would pay
+    # for at start-up (the parser imports each command's module).
+    from filemeta_gui.services.changes import ChangeFeed
+
     async with open_services(args) as services:
         printed = 0
         async for event in ChangeFeed(services.database, services.policy):
