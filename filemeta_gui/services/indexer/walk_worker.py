@@ -352,7 +352,7 @@ def serve(
 
 if __name__ == "__main__":
     # content_type is standard library only too; imported by itself, not through the
-    # package, whose __init__ needs SQLAlchemy (and -S leaves site-packages out).
+    # package: -I -S leave the installed package off the path.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import content_type  # type: ignore[import-not-found]
 
