@@ -29,6 +29,7 @@ _INTEGRITY_CLASS = "23"
 _DISK_FULL = "53100"
 _INSUFFICIENT_PRIVILEGE = "42501"
 _READ_ONLY_TRANSACTION = "25006"
+_QUERY_CANCELED = "57014"  # statement_timeout, or pg_cancel_backend
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -51,6 +52,11 @@ def _sqlstate(error: BaseException) -> str | None:
         if isinstance(code, str) and code:
             return code
     return None
+
+
+def query_cancelled(error: BaseException) -> bool:
+    """Did PostgreSQL stop the statement (its ``statement_timeout``, or a cancel request)?"""
+    return _sqlstate(error) == _QUERY_CANCELED
 
 
 def translate_error(

@@ -15,10 +15,13 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import ReturningInsert
 
+from filemeta_gui.db.errors import query_cancelled
 from filemeta_gui.db.models import File, FileTag, Tag
 from filemeta_gui.db.types import utcnow
 from filemeta_gui.domain.enums import SortColumn
@@ -110,6 +113,7 @@ class FileRepository(BaseRepository[File]):
         row_window: tuple[int, int] = (0, 0),
         short_path_walk: bool = False,
         type_runs: Sequence[str] | None = None,
+        walk_budget_ms: int | None = None,
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -131,6 +135,8 @@ class FileRepository(BaseRepository[File]):
                 the path (``keyset.short_path_statement``).
             type_runs: in name order, ``where`` matches only these types: read each one's
                 live files in name order and merge them (``keyset.type_runs_statement``).
+            walk_budget_ms: on PostgreSQL, give the planner's own way this long, then
+                read every match and sort them (``search_plan.PagePlan.walk_budget_ms``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -164,11 +170,15 @@ class FileRepository(BaseRepository[File]):
             sections = []
         # Keys first on PostgreSQL when filtered: see repositories/keyset.py.
         keys_first = where is not None and postgresql
+        budget = walk_budget_ms if keys_first and not seek else None
         for section in sections:
             wanted = limit + 1 - len(rows)
-            rows += await self._plain_rows(
-                keyset.statement(section, conditions, wanted, keys_first, seek and postgresql)
-            )
+            chosen = keyset.statement(section, conditions, wanted, keys_first, seek and postgresql)
+            if budget is None:
+                rows += await self._plain_rows(chosen)
+            else:
+                whole = keyset.statement(section, conditions, wanted, keys_first, seek=True)
+                rows += await self._within(budget, chosen, whole)
             if len(rows) > limit:
                 break
         if len(rows) <= limit:
@@ -335,6 +345,25 @@ class FileRepository(BaseRepository[File]):
 
     async def _plain_rows(self, query: Select[Any]) -> list[Row[Any]]:
         return list((await self.session.execute(query)).all())
+
+    async def _within(
+        self, budget_ms: int, query: Select[Any], instead: Select[Any]
+    ) -> list[Row[Any]]:
+        """PostgreSQL: the rows of ``query``, or of ``instead`` if ``query`` runs longer than
+        ``budget_ms``. The timeout is set inside a savepoint, and rolling that back (it
+        only read) takes the timeout back too, whichever way the query ended."""
+        savepoint = await self.session.begin_nested()
+        rows: list[Row[Any]] | None = None
+        try:
+            timeout = max(1, int(budget_ms))  # 0 would mean no timeout at all
+            await self.session.execute(text(f"SET LOCAL statement_timeout = {timeout}"))
+            rows = await self._plain_rows(query)
+        except DBAPIError as error:
+            if not query_cancelled(error):
+                raise
+        finally:
+            await savepoint.rollback()
+        return rows if rows is not None else await self._plain_rows(instead)
 
     async def _first_keys(self, query: Select[Any]) -> tuple[object, ...] | None:
         row = (await self.session.execute(query)).first()

@@ -45,7 +45,7 @@ from filemeta_gui.domain.query import (
 from filemeta_gui.domain.records import PageRequest
 from filemeta_gui.repositories import keyset
 from filemeta_gui.repositories.base import among_ids
-from filemeta_gui.repositories.files import live, sort_column_name
+from filemeta_gui.repositories.files import live, sort_column_name, sort_expression
 from filemeta_gui.repositories.query_sql import (
     FTS_MIN_CHARS,
     FTS_TABLE,
@@ -79,6 +79,18 @@ TYPE_RUNS_MAX = 100
 a library holds a few dozen types."""
 NAME_INDEX = "ix_files_sort_filename"
 """PostgreSQL: the plain name index, which its own walk of a name-order page reads."""
+SORT_INDEXES = "ix_files_sort_"
+"""PostgreSQL: the prefix of every sort index's name (migration 0005)."""
+WALK_BUDGET_MS = 80
+"""PostgreSQL: the least time a walk for a word gets before the matches are read whole
+instead (``PagePlan.walk_budget_ms``)."""
+SEEK_US_PER_MATCH = 6.0
+"""PostgreSQL: reading one match of a word through the trigram index and sorting it, in
+µs. Measured at 1M files: ``pdf`` (24.6k matches) 102 ms, ``beach`` (10.6k) 33-35 ms,
+``img`` (193k) 448 ms."""
+SEEK_MAX_MATCHES = 50_000
+"""PostgreSQL: a walk for a word the planner expects in more files is left alone: reading
+them all would take longer than most walks (``img``: 448 ms)."""
 
 _FILTER_COLUMNS: dict[type, str] = {
     TypeFilter: "content_type",
@@ -116,6 +128,10 @@ class PagePlan:
     type_runs: tuple[str, ...] | None = None
     """A type filter alone, in name order: the live files' types it matches, each read in
     name order from ``ix_files_type_name`` and merged (``keyset.type_runs_statement``)."""
+    walk_budget_ms: int | None = None
+    """PostgreSQL, words in an order other than the name, where the planner walks the sort
+    index: stop the walk after this long and read the matches whole instead
+    (``FileRepository.page``; see ``_walk_budget``)."""
 
 
 async def plan_page(
@@ -233,6 +249,9 @@ async def _plan_postgresql(
     250-260 ms, against 255-320 for a walk of the whole index). Asking the planner costs
     ~1 ms; an estimate of the words' share alone could not see that a filter beside them
     narrows the matches (``ext:pdf report`` walked took 190 ms).
+
+    In the other orders, a walk the planner takes for words gets a time budget, past which
+    the matches are read whole (``_walk_budget``).
     """
     items = node.items if isinstance(node, And) else (node,)
     walkable = sort is SortColumn.NAME and _walked_in_name_order(node)
@@ -255,15 +274,59 @@ async def _plan_postgresql(
             continue
         if seek:
             return PagePlan(seek=True, tag_ids=tag_ids)
-    return PagePlan(tag_ids=tag_ids)
+    budget = None
+    if sort is not SortColumn.NAME and any(_trigram_word(item) for item in items):
+        condition = compile_query(node, backend, tag_ids=tag_ids)
+        budget = await _walk_budget(session, condition, sort)
+    return PagePlan(tag_ids=tag_ids, walk_budget_ms=budget)
 
 
 async def _planner_walks_names(session: AsyncSession, condition: ColumnElement[bool]) -> bool:
     """Would PostgreSQL find a name-order page of ``condition`` by walking ``NAME_INDEX``
     (rather than reading the matches through another index and sorting them)?"""
+    steps = await _first_page_plan(session, condition, (File.filename, File.id))
+    return any(step.get("Index Name") == NAME_INDEX for step in steps)
+
+
+async def _walk_budget(
+    session: AsyncSession, condition: ColumnElement[bool], sort: SortColumn
+) -> int | None:
+    """How long PostgreSQL's walk of the sort index may take, when it walks one for words.
+
+    Its planner expects a word's matches spread evenly through the sort order, so it walks
+    the sort index to find 201 of them soon, testing the word on each entry's row (~2 µs).
+    Where they cluster at the far end, the walk passes nearly every file: at 1M files,
+    ``pdf`` by type, last first, took 1.98 s (24.6k matches, mostly ``application/pdf``),
+    by folder 0.56 s; ``beach`` by size 122 ms, where its matches were read whole and
+    sorted in 102 and 35 ms. Which way is faster shows only once the walk has run, so it
+    gets as long as reading the matches whole is expected to take (the planner's estimate
+    of their number, times ``SEEK_US_PER_MATCH``), at least ``WALK_BUDGET_MS``: a page
+    then never takes much more than twice the faster way. A word the planner expects in
+    more than ``SEEK_MAX_MATCHES`` files keeps the walk alone.
+    """
+    steps = await _first_page_plan(session, condition, (sort_expression(sort), File.id))
+    walks = [
+        step
+        for step in steps
+        if str(step.get("Index Name", "")).startswith(SORT_INDEXES)
+        and step.get("Node Type") in ("Index Scan", "Index Only Scan")
+    ]
+    if not walks:
+        return None
+    expected = float(walks[0].get("Plan Rows", 0))
+    if expected > SEEK_MAX_MATCHES:
+        return None
+    return max(WALK_BUDGET_MS, round(expected * SEEK_US_PER_MATCH / 1000))
+
+
+async def _first_page_plan(
+    session: AsyncSession, condition: ColumnElement[bool], order: Sequence[Any]
+) -> list[dict[str, Any]]:
+    """The steps of PostgreSQL's plan for the keys of a first page (``EXPLAIN``, ~1 ms),
+    outermost first."""
     connection = await session.connection()
     page = PageRequest().limit + 1
-    keys = select(File.id).where(live(), condition).order_by(File.filename, File.id)
+    keys = select(File.id).where(live(), condition).order_by(*order)
     # Expanding IN lists (``ext:``) written out, as the driver would receive them.
     compiled = keys.limit(page).compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
@@ -271,13 +334,13 @@ async def _planner_walks_names(session: AsyncSession, condition: ColumnElement[b
     params = tuple(compiled.params[name] for name in compiled.positiontup or ())
     result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", params)
     plan = result.scalar_one()
+    steps: list[dict[str, Any]] = []
     pending = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
     while pending:
         step = pending.pop()
-        if step.get("Index Name") == NAME_INDEX:
-            return True
+        steps.append(step)
         pending.extend(step.get("Plans", ()))
-    return False
+    return steps
 
 
 def _live_types_statement() -> Select[Any]:
@@ -330,6 +393,11 @@ def _walked_in_name_order(node: Node) -> bool:
         elif not isinstance(item, TypeFilter | ExtFilter):
             return False
     return has_word
+
+
+def _trigram_word(item: Node) -> bool:
+    """A word PostgreSQL's trigram index can look up (3 characters or more)."""
+    return isinstance(item, Term) and len(item.text) >= FTS_MIN_CHARS
 
 
 def _plain_ascii_words(items: Sequence[Node]) -> bool:

@@ -60,6 +60,7 @@ class LibraryService:
                 row_window=plan.word_window or (0, 0),
                 short_path_walk=plan.short_path_walk,
                 type_runs=plan.type_runs,
+                walk_budget_ms=plan.walk_budget_ms,
             )
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)

@@ -9,6 +9,7 @@ The thresholds are lowered so that 3,000 rows exercise every way.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from filemeta_gui.db.models import SHORT_PATH_BYTES, File
 from filemeta_gui.domain.enums import SortColumn
@@ -422,3 +423,97 @@ async def test_type_runs_read_the_type_name_index_and_merge(services: Services) 
         assert plan.count("USING COVERING INDEX ix_files_type_name (content_type=?") == 3, plan
     else:
         assert plan.count('"ix_files_type_name"') == 3 and "Merge Append" in plan, plan
+
+
+@only_postgresql
+async def test_postgresql_gives_its_walks_for_words_a_budget(services: Services) -> None:
+    """Where the planner walks a sort index other than the name's for a word, the walk
+    gets a budget (``search_plan._walk_budget``); a word read through the trigram index,
+    a name-order page and a filter without words get none."""
+    database = services.database
+    await load_library(database)
+
+    async def budget(query: str, sort: SortColumn) -> int | None:
+        async with database.session() as session:
+            plan = await plan_page(session, parse(query), sort, database.backend)
+        return plan.walk_budget_ms
+
+    walked = await budget("trip", SortColumn.SIZE)  # six files in seven: found soon
+    assert walked is not None and walked >= search_plan.WALK_BUDGET_MS
+    assert await budget("trip", SortColumn.TYPE) is not None
+    assert await budget("vid_0001", SortColumn.SIZE) is None  # one file: the trigram index
+    assert await budget("trip", SortColumn.NAME) is None
+    assert await budget("type:image", SortColumn.SIZE) is None
+
+
+@only_postgresql
+async def test_postgresql_caps_what_a_budget_allows(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``SEEK_MAX_MATCHES`` expected matches, reading them whole would cost more than
+    most walks: the walk is left alone."""
+    database = services.database
+    await load_library(database)
+    monkeypatch.setattr(search_plan, "SEEK_MAX_MATCHES", 100)
+    async with database.session() as session:
+        plan = await plan_page(session, parse("trip"), SortColumn.SIZE, database.backend)
+    assert plan.walk_budget_ms is None
+
+
+# Tested on every row a walk passes: 0.3 ms each, so a walk for 201 matches of a word in
+# six files of seven takes ~70 ms, and reading all ~430 matches of ``zanzibar`` ~130 ms.
+_SLOW = sa.text("pg_sleep(0.0003) IS NOT NULL")
+
+
+async def _budgeted_page(
+    services: Services, query: str, budget_ms: int | None
+) -> tuple[list[object], list[str], str]:
+    """Ids of the first page of ``query`` by size, largest first, under ``budget_ms``, with
+    every row tested slowly; the statements sent; and ``statement_timeout`` afterwards."""
+    database = services.database
+    where = sa.and_(search_condition(query, database.backend), _SLOW)
+    request = PageRequest(sort=SortColumn.SIZE, descending=True, limit=50)
+    async with database.session() as session:
+        with captured(database) as statements:
+            rows, _ = await FileRepository(session).page(
+                request, where=where, walk_budget_ms=budget_ms
+            )
+        timeout = await session.scalar(sa.text("SHOW statement_timeout"))
+    return [row.id for row in rows], [sql for sql, _ in statements], str(timeout)
+
+
+@only_postgresql
+async def test_a_walk_past_its_budget_reads_every_match_instead(services: Services) -> None:
+    """The planner's way is stopped by ``statement_timeout`` inside a savepoint; the page
+    is then read whole (a materialized CTE), the same rows in the same order, and the
+    timeout is back to what it was."""
+    await load_library(services.database)
+    plain, plain_sql, before = await _budgeted_page(services, "zanzibar", None)
+    assert not any("MATERIALIZED" in sql for sql in plain_sql)
+    budgeted, sent, after = await _budgeted_page(services, "zanzibar", 5)
+    assert budgeted == plain and len(plain) == 50
+    assert "MATERIALIZED" not in sent[0] and "MATERIALIZED" in sent[-1], sent
+    assert after == before
+
+
+@only_postgresql
+async def test_a_walk_within_its_budget_is_kept(services: Services) -> None:
+    await load_library(services.database)
+    plain, _, before = await _budgeted_page(services, "trip", None)
+    kept, sent, after = await _budgeted_page(services, "trip", 60_000)
+    assert kept == plain and len(sent) == 1 and "MATERIALIZED" not in sent[0]
+    assert after == before
+
+
+@only_postgresql
+async def test_a_failing_walk_is_not_taken_for_a_slow_one(services: Services) -> None:
+    """Only a cancelled statement falls back to reading the matches whole."""
+    database = services.database
+    await load_library(database)
+    failing = sa.text("file_size / (file_size - file_size) = 1")  # division by zero
+    request = PageRequest(sort=SortColumn.SIZE, descending=True)
+    async with database.session() as session:
+        with captured(database) as statements, pytest.raises(sa.exc.DBAPIError) as raised:
+            await FileRepository(session).page(request, where=failing, walk_budget_ms=60_000)
+    assert "division by zero" in str(raised.value)
+    assert len(statements) == 1
