@@ -10,7 +10,8 @@ shows its rows (no placeholder left on screen):
   top to bottom in 40 steps at 60 frames a second (block queries counted: only what the
   thumb stopped on is fetched);
 * a re-sort (size, descending) and filters (``--filter QUERY``, repeatable; default a
-  common word), each to its first block and until complete;
+  common word), each to its first block and until complete; ``--filter-order type``
+  (or any other column, ``--filter-ascending``) types them in another order;
 * the same scroll to the end in the thumbnail grid;
 * the longest GUI-thread stall (5 ms timer lateness) while browsing, i.e. after the
   library is shown, and over the whole run with start-up; the process's resident memory
@@ -171,12 +172,17 @@ async def backend_figures(services: Any) -> dict[str, float]:
 
 
 async def measure(
-    url: str, drag_steps: int, with_grid: bool, filters: tuple[str, ...] = FILTER_TERMS
+    url: str,
+    drag_steps: int,
+    with_grid: bool,
+    filters: tuple[str, ...] = FILTER_TERMS,
+    filter_order: tuple[str, bool] = ("size", True),
 ) -> dict[str, Any]:
     from filemeta_gui.app import prepare_application
     from filemeta_gui.services.container import Services
     from filemeta_gui.startup import freeze_startup_objects
     from filemeta_gui.ui.main_window import MainWindow
+    from filemeta_gui.ui.models import file_columns
     from filemeta_gui.ui.models.file_columns import NAME, SIZE
     from filemeta_gui.ui.stall_meter import StallMeter
 
@@ -239,6 +245,13 @@ async def measure(
     out["re-sorted scroll to end"] = await shown(window, table, probe, started)
 
     out["filters"] = filters
+    column, descending = filter_order
+    if (column, descending) != ("size", True):
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        table.sortByColumn(getattr(file_columns, column.upper()), order)
+        await shown(window, table, probe, time.perf_counter())
+        await window.tasks.join()
+    out["filter order"] = f"{column}, {'descending' if descending else 'ascending'}"
     for term in filters:
         started = time.perf_counter()
         window.run_query(term)
@@ -315,6 +328,7 @@ def report(url: str, out: dict[str, Any]) -> None:
     for key in timed:
         print(f"  {key + ':':<30}{out[key] * 1000:8.0f} ms")
     print(f"  drag: {out['drag steps']} scrollbar steps fetched {out['drag blocks']} blocks")
+    print(f"  filters typed in order:       {out['filter order']}")
     for term in out["filters"]:
         print(f"  {f'filter {term!r} matches:':<30}{out[f'filter {term!r} rows']:>8,}")
     stalls = f"{out['longest browsing stall']:8.0f} ms / {out['stall p99']:.0f} ms"
@@ -336,6 +350,15 @@ def main() -> int:
     parser.add_argument(
         "--filter", action="append", metavar="QUERY", help=f"default: {', '.join(FILTER_TERMS)}"
     )
+    parser.add_argument(
+        "--filter-order",
+        default="size",
+        choices=["name", "folder", "size", "type", "modified", "indexed", "hash"],
+        help="the column the list is sorted by while the filters are typed (default size)",
+    )
+    parser.add_argument(
+        "--filter-ascending", action="store_true", help="smallest first (default: largest)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="filemeta-bench-") as scratch:
         os.environ["FILEMETA_DATA_DIR"] = str(Path(scratch) / "data")
@@ -343,7 +366,8 @@ def main() -> int:
         app = QApplication.instance() or QApplication([sys.argv[0]])
         app.setQuitOnLastWindowClosed(False)
         filters = tuple(args.filter or FILTER_TERMS)
-        out = qasync.run(measure(args.db, args.drag_steps, not args.no_grid, filters))
+        order = (args.filter_order, not args.filter_ascending)
+        out = qasync.run(measure(args.db, args.drag_steps, not args.no_grid, filters, order))
     report(args.db, out)
     return 0
 
