@@ -433,13 +433,15 @@ async def test_postgresql_gives_its_walks_for_words_a_budget(services: Services)
     database = services.database
     await load_library(database)
 
-    async def budget(query: str, sort: SortColumn) -> int | None:
+    async def budget(query: str, sort: SortColumn, continuing: bool = False) -> int | None:
         async with database.session() as session:
-            plan = await plan_page(session, parse(query), sort, database.backend)
+            plan = await plan_page(session, parse(query), sort, database.backend, continuing)
         return plan.walk_budget_ms
 
     walked = await budget("trip", SortColumn.SIZE)  # six files in seven: found soon
     assert walked is not None and walked >= search_plan.WALK_BUDGET_MS
+    walked_on = await budget("trip", SortColumn.SIZE, continuing=True)  # from a match
+    assert walked_on is not None and walked_on >= 2 * search_plan.WALK_BUDGET_MS
     assert await budget("trip", SortColumn.TYPE) is not None
     assert await budget("vid_0001", SortColumn.SIZE) is None  # one file: the trigram index
     assert await budget("trip", SortColumn.NAME) is None
