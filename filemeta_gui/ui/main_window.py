@@ -32,6 +32,7 @@ from filemeta_gui.ui.models.sidebar_model import (
     SidebarKind,
     SidebarModel,
 )
+from filemeta_gui.ui.query_status import PendingQuery
 from filemeta_gui.ui.resources import icon
 from filemeta_gui.ui.scan_controller import ScanController
 from filemeta_gui.ui.selection_keeper import SelectionKeeper, row_ranges
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel(self)
         self.library_label = QLabel(self)
         self.library_label.setObjectName("libraryLabel")
+        self.pending = PendingQuery(self.model, self)
         self.statusBar().addWidget(self.count_label, 1)
         self.statusBar().addPermanentWidget(self.ui.scan_progress)
         self.statusBar().addPermanentWidget(self.library_label)
@@ -214,6 +216,7 @@ class MainWindow(QMainWindow):
         self.model.query_applied.connect(self._query_applied)
         self.model.refreshed.connect(self._refreshed)
         self.model.total_changed.connect(self._total_changed)
+        self.pending.changed.connect(self._update_status)
         self.model.modelReset.connect(self._update_stack)
         self.model.sort_rejected.connect(ui.restore_sort_indicator)
         ui.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -280,6 +283,9 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         total = self.model.total
         library = self.stats_text
+        if pending := self.pending.text():
+            self.count_label.setText(pending)
+            return
         if total is None:
             text = library
         elif self.model.query:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from filemeta_gui.ui.models.file_columns import SIZE
 from filemeta_gui.ui.models.sidebar_model import SidebarKind
 from tests.ui.conftest import wait_idle, wait_scanned
 
@@ -99,3 +101,43 @@ def test_ctrl_f_focuses_the_search_box(window: Any, qtbot: QtBot) -> None:
     window.ui.sidebar.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(window.search.edit.hasFocus)
+
+
+def test_a_slow_query_is_named_in_the_status_bar_until_its_rows_are_in(
+    window: Any, qtbot: QtBot, sample_tree: Path, monkeypatch: Any
+) -> None:
+    """The old rows stay on screen while a query runs; past ``SHOW_AFTER_MS`` the status
+    bar says what is on its way, so they are not taken for the answer."""
+    wait_scanned(qtbot, window, sample_tree)
+    library = window.services.library
+    answer = library.page
+    gate = asyncio.Event()
+
+    async def held(query: str, request: Any) -> Any:
+        await gate.wait()
+        return await answer(query, request)
+
+    monkeypatch.setattr(library, "page", held)
+    window.run_query("beach")
+    qtbot.waitUntil(lambda: window.count_label.text() == "Searching for “beach”…")
+    assert window.model.shown.query == ""  # the old rows, still there
+    gate.set()
+    qtbot.waitUntil(lambda: window.count_label.text() == "2 files match")
+
+    gate.clear()
+    window.model.sort(SIZE, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: window.count_label.text() == "Sorting by size…")
+    gate.set()
+    qtbot.waitUntil(lambda: window.count_label.text() == "2 files match")
+
+
+def test_a_quick_query_says_nothing_in_the_status_bar(
+    window: Any, qtbot: QtBot, sample_tree: Path
+) -> None:
+    wait_scanned(qtbot, window, sample_tree)
+    window.pending.timer.setInterval(2_000)  # a machine busy with other work stays quick
+    said: list[str] = []
+    window.pending.changed.connect(lambda: said.append(window.count_label.text()))
+    type_query(qtbot, window, "beach")
+    assert said and not any("…" in text for text in said), said
+    assert window.count_label.text() == "2 files match"
