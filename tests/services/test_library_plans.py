@@ -519,3 +519,41 @@ async def test_a_failing_walk_is_not_taken_for_a_slow_one(services: Services) ->
             await FileRepository(session).page(request, where=failing, walk_budget_ms=60_000)
     assert "division by zero" in str(raised.value)
     assert len(statements) == 1
+
+
+@only_sqlite  # PostgreSQL's planner weighs filters side by side itself
+@pytest.mark.usefixtures("small_thresholds")
+async def test_sqlite_reads_through_the_rarer_of_two_common_filters_that_rarely_meet(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two filters, each above UNCOVERED_SEEK, whose shares multiplied say a walk would pass
+    many entries for 201 files: the rarer is the way in (``search_plan._rare_together``).
+    Reading is made cheap here, so that 3,000 files show the choice a million make."""
+    database = services.database
+    await load_library(database)
+    monkeypatch.setattr(search_plan, "SEEK_US_PER_ROW", 0.5)
+
+    async def seeks_through(query: str) -> list[str]:
+        node = parse(query)
+        async with database.session() as session:
+            plan = await plan_page(session, node, SortColumn.NAME, database.backend)
+        assert isinstance(node, And)
+        return [str(item) for item in node.items if plan.seek and id(item) in plan.open_nodes]
+
+    # ~430 and 1,000 files, ~140 together: read through zanzibar.
+    assert await seeks_through("zanzibar ext:mp4") == ["zanzibar"]
+    # 2,000 and 2,000, mostly the same files: a walk finds 201 at once.
+    assert await seeks_through("img ext:jpg") == []
+    for sort, desc in ORDERS:
+        expected = await _plain(services, "zanzibar ext:mp4", sort, desc)
+        assert await _planned(services, "zanzibar ext:mp4", sort, desc) == expected, sort
+
+
+def test_a_filter_counted_to_its_cap_keeps_the_walk() -> None:
+    """A filter counted only up to its cap is in more files than known: the walk might be
+    short, so the guess from the shares is not trusted, and the page walks."""
+    word, kind = parse("zanzibar ext:mp4").items  # type: ignore[attr-defined]
+    exact = [(20_000, False, (word,)), (25_000, False, (kind,))]
+    assert search_plan._rare_together(exact, 1_000_000, search_plan.WALK_US) == (20_000, (word,))
+    capped = [(20_000, False, (word,)), (25_000, True, (kind,))]
+    assert search_plan._rare_together(capped, 1_000_000, search_plan.WALK_US) is None
