@@ -198,7 +198,8 @@ async def plan_page(
     # Two filters together match fewer files than either, and a walk may pass the whole
     # index to find 201 of them (tag:reef beach: 4.8k and 10.6k files, ~50 together,
     # 0.3 s walked at 1M files). Then the rarer is the way in whenever it is under
-    # UNCOVERED_SEEK: reading and sorting that many rows is bounded.
+    # UNCOVERED_SEEK: reading and sorting that many rows is bounded. Above it, their
+    # shares of the library decide (_rare_together).
     several = len(groups) > 1
     words = _plain_ascii_words(items)  # then ``groups`` is the one group of them
     carried = words and sort in keyset.PATH_CARRIED
@@ -252,8 +253,8 @@ def _together_cap(filters: int, files: int, per_entry: float) -> int:
     share of the ``files``. Each filter is in ``a`` files or more, so only an ``a`` under
     the (filters+1)-th root of ``per_entry × 201 × files^filters / SEEK_US_PER_ROW`` can:
     ~30k at 1M files for two filters on the name index. Counting no further than that
-    keeps what ``type:image 2019`` pays for asking to ~5 ms (counting ``2019`` up to 60k
-    took 14-16 ms).
+    keeps what ``type:image 2019`` pays for asking to 3-4 ms more (counting ``2019`` up to
+    60k took 14-16 ms).
     """
     reach = per_entry * (PageRequest().limit + 1) / SEEK_US_PER_ROW * float(files) ** filters
     return min(TOGETHER_COUNT_MAX, int(reach ** (1 / (filters + 1))) + 1)
