@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from filemeta_gui.ui.models.file_columns import COLUMNS
 from filemeta_gui.ui.models.file_table_model import FileTableModel
 
 SHOW_AFTER_MS = 150
@@ -42,8 +43,9 @@ class PendingQuery(QObject):
         asked, shown = model.requested(), model.shown
         if asked.query != shown.query:
             return f"Searching for “{asked.query}”…" if asked.query else "Showing all files…"
-        if asked != shown:
-            return f"Sorting by {asked.sort.value}…"
+        if asked != shown:  # named as its column's header, which was clicked
+            title = next((c.title for c in COLUMNS if c.sort is asked.sort), asked.sort.value)
+            return f"Sorting by {title}…"
         return None
 
     def _loading_changed(self, loading: bool) -> None:

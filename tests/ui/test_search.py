@@ -126,7 +126,7 @@ def test_a_slow_query_is_named_in_the_status_bar_until_its_rows_are_in(
 
     gate.clear()
     window.model.sort(SIZE, Qt.SortOrder.DescendingOrder)
-    qtbot.waitUntil(lambda: window.count_label.text() == "Sorting by size…")
+    qtbot.waitUntil(lambda: window.count_label.text() == "Sorting by Size…")
     gate.set()
     qtbot.waitUntil(lambda: window.count_label.text() == "2 files match")
 
