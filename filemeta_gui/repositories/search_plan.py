@@ -231,12 +231,25 @@ async def plan_page(
             row_tests.add(id(group[0]))
     if best is None and several:
         best = _rare_together(counted, files, per_entry)
+    row_tests.update(_negated_tags(items))
     if best is not None:  # a big tag beside it is still tested per row, not as a set
         return PagePlan(frozenset(id(item) for item in best[1]), frozenset(row_tests), seek=True)
     column = sort_column_name(sort)
     opened = frozenset(id(item) for item in items if _walk_range(item) == column)
     bounded = _tested_on_rows_only(node)
     return PagePlan(opened, frozenset(row_tests), bounded, word_window=word_window)
+
+
+def _negated_tags(items: Sequence[Node]) -> list[int]:
+    """SQLite: ``id()`` of the tag filters of top-level ``-tag:`` items, to test per row.
+
+    As a set, ``-tag:people`` (96k files at 1M) first gathered every tagged file: 80 ms a
+    page. Per row, a page tests ~220 entries for 201 untagged files (~1.5 µs each). Even a
+    tag on 99% of the files would take 201 / 1% = 20k probes (30 ms), against a set of
+    990k. Counts still build the set: they test every file.
+    """
+    negated = (item.item for item in items if isinstance(item, Not))
+    return [id(item) for item in negated if isinstance(item, TagFilter)]
 
 
 def _walk_us(groups: Sequence[Sequence[Node]], sort: SortColumn) -> float:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from filemeta_gui.db.models import SHORT_PATH_BYTES, File
 from filemeta_gui.domain.enums import SortColumn
-from filemeta_gui.domain.query import And, parse
+from filemeta_gui.domain.query import And, Not, parse
 from filemeta_gui.domain.records import PageRequest
 from filemeta_gui.repositories import FileRepository, keyset, search_plan
 from filemeta_gui.repositories.query_sql import search_condition
@@ -36,7 +36,8 @@ QUERIES = (
     "zanzibar", "img", "vid_0001", "00", "q", "zz", "size:>50000", "size:<300",
     "modified:<1971", "path:/home/me/trip/1*", "img -zanzibar", "type:video zanzibar",
     f"tag:{COMMON_TAG} vid", "00 OR zanzibar", "-img", "path:*zz*", "path:*/1?/*",
-    "-tag:nosuchtag", f"-tag:{RARE_TAG}", "trip img", "mp4", "jpg",
+    "-tag:nosuchtag", f"-tag:{RARE_TAG}", "trip img", "mp4", "jpg", f"-tag:{COMMON_TAG}",
+    f"zanzibar -tag:{COMMON_TAG}", f"type:video -tag:{RARE_TAG}",
 )  # fmt: skip
 ORDERS = (
     (SortColumn.NAME, False), (SortColumn.SIZE, True), (SortColumn.HASH, False),
@@ -110,7 +111,8 @@ async def test_sqlite_chooses_its_way_in_by_counting(
             chosen = await plan_page(session, node, sort, database.backend)
         items = node.items if isinstance(node, And) else (node,)
         opened = [str(item) for item in items if id(item) in (chosen.open_nodes or ())]
-        tested = [str(item) for item in items if id(item) in chosen.row_tests]
+        inner = [item.item if isinstance(item, Not) else item for item in items]
+        tested = [str(item) for item in inner if id(item) in chosen.row_tests]
         assert chosen.seek == (bool(opened) and sort is not SortColumn.SIZE)
         return opened, tested, chosen.bounded_walk
 
@@ -132,6 +134,9 @@ async def test_sqlite_chooses_its_way_in_by_counting(
     monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 1000)  # zanzibar's ~430 files: under
     assert await plan(f"zanzibar tag:{COMMON_TAG}") == (["zanzibar"], [f"tag:{COMMON_TAG}"], False)
     assert await plan("zanzibar") == ([], [], False)  # alone, PROBE_CAP is the bar
+    # A negated tag is tested per row, whatever the way in: no set of its files is built.
+    assert await plan(f"-tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
+    assert await plan(f"vid_0001 -tag:{RARE_TAG}") == (["vid_0001"], [f"tag:{RARE_TAG}"], False)
     # Plain words, with nothing else in the query, are tested on the rows of a walk before
     # their set of FTS5 matches is built. In name and folder order the index holds the
     # path: every page does so, PATH_WALK_PER_MATCH entries per match, PATH_WORD_WINDOW
