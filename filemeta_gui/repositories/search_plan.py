@@ -202,7 +202,9 @@ async def plan_page(
     # shares of the library decide (_rare_together).
     several = len(groups) > 1
     words = _plain_ascii_words(items)  # then ``groups`` is the one group of them
-    carried = words and sort in keyset.PATH_CARRIED
+    # The index of these orders also holds the type and extension: words beside such
+    # filters are tested in it the same way (_words_with_carried_filters).
+    carried = sort in keyset.PATH_CARRIED and (words or _words_with_carried_filters(items))
     word_cap = COMMON_WORDS if words and (continuing or carried) else 0
     word_window: tuple[int, int] | None = None
     files, per_entry = 0, WALK_US
@@ -219,7 +221,7 @@ async def plan_page(
         cap = max(ROW_TEST_MIN, seek_below, together) if tag else max(seek_below, together)
         count = await _capped_count(session, group, backend, word_cap or cap)
         counted.append((count, count >= (word_cap or cap), group))
-        if carried:
+        if carried and isinstance(group[0], Term):
             walked = max(1, int(count * PATH_WALK_PER_MATCH))
             walked = PATH_WORD_WINDOW if count >= COMMON_WORDS else walked
             word_window = (walked, walked)
@@ -502,6 +504,25 @@ def _plain_ascii_words(items: Sequence[Node]) -> bool:
     return all(
         isinstance(item, Term) and len(item.text) >= FTS_MIN_CHARS and item.text.isascii()
         for item in items
+    )
+
+
+def _words_with_carried_filters(items: Sequence[Node]) -> bool:
+    """Plain words (as ``_plain_ascii_words``) beside type and extension filters only
+    (``img type:image``, ``ext:jpg img``), which every sort index carries.
+
+    SQLite, in the orders whose index holds the path: the words are then tested on the
+    path in the index like plain words alone, for a window of the walk
+    (``PagePlan.word_window``). Otherwise a word beside a filter was a set of its FTS5
+    matches, built before the walk: ``img type:image`` took 110-117 ms at 1M files, where
+    ``img`` alone took 50-55.
+    """
+    words = [item for item in items if isinstance(item, Term)]
+    others = [item for item in items if not isinstance(item, Term)]
+    return (
+        bool(words)
+        and _plain_ascii_words(words)
+        and all(isinstance(item, TypeFilter | ExtFilter) for item in others)
     )
 
 
