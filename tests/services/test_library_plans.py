@@ -130,8 +130,12 @@ async def test_sqlite_chooses_its_way_in_by_counting(
     # UNCOVERED_SEEK (here 300), and a big tag beside it is still tested per row.
     assert await plan(f"tag:{RARE_TAG} zanzibar") == ([f"tag:{RARE_TAG}"], [], False)
     assert await plan(f"vid_0001 tag:{COMMON_TAG}") == (["vid_0001"], [f"tag:{COMMON_TAG}"], False)
-    assert await plan(f"zanzibar tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
-    monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 1000)  # zanzibar's ~430 files: under
+    # Both common (trip: six files in seven): the walk finds 201 at once.
+    assert await plan(f"trip tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
+    # Above UNCOVERED_SEEK, zanzibar's ~430 files are still the way in when the shares
+    # say the walk would be longer (_rare_together), or under a higher bar.
+    assert await plan(f"zanzibar tag:{COMMON_TAG}") == (["zanzibar"], [f"tag:{COMMON_TAG}"], False)
+    monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 1000)
     assert await plan(f"zanzibar tag:{COMMON_TAG}") == (["zanzibar"], [f"tag:{COMMON_TAG}"], False)
     assert await plan("zanzibar") == ([], [], False)  # alone, PROBE_CAP is the bar
     # A negated tag is tested per row, whatever the way in: no set of its files is built.
@@ -555,11 +559,16 @@ async def test_sqlite_reads_through_the_rarer_of_two_common_filters_that_rarely_
         assert await _planned(services, "zanzibar ext:mp4", sort, desc) == expected, sort
 
 
-def test_a_filter_counted_to_its_cap_keeps_the_walk() -> None:
-    """A filter counted only up to its cap is in more files than known: the walk might be
-    short, so the guess from the shares is not trusted, and the page walks."""
+def test_the_rarest_filter_must_be_counted_whole_to_be_the_way_in() -> None:
+    """A filter counted only up to its cap counts as in that many files; but when the
+    rarest reached its cap, every filter is common, and the page walks."""
     word, kind = parse("zanzibar ext:mp4").items  # type: ignore[attr-defined]
+    choose = search_plan._rare_together
     exact = [(20_000, False, (word,)), (25_000, False, (kind,))]
-    assert search_plan._rare_together(exact, 1_000_000, search_plan.WALK_US) == (20_000, (word,))
-    capped = [(20_000, False, (word,)), (25_000, True, (kind,))]
-    assert search_plan._rare_together(capped, 1_000_000, search_plan.WALK_US) is None
+    assert choose(exact, 1_000_000, search_plan.WALK_US) == (20_000, (word,))
+    other_capped = [(20_000, False, (word,)), (25_000, True, (kind,))]
+    assert choose(other_capped, 1_000_000, search_plan.WALK_US) == (20_000, (word,))
+    rarest_capped = [(25_000, True, (word,)), (25_000, True, (kind,))]
+    assert choose(rarest_capped, 1_000_000, search_plan.WALK_US) is None
+    dense = [(20_000, False, (word,)), (900_000, False, (kind,))]  # 201 found in ~11k entries
+    assert choose(dense, 1_000_000, search_plan.WALK_US) is None
