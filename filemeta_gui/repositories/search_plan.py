@@ -21,7 +21,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +88,8 @@ would take 10-25 ms more)."""
 TYPE_RUNS_MAX = 100
 """A type filter in name order merges at most this many types' runs (``PagePlan.type_runs``);
 a library holds a few dozen types."""
+PAGE_ROWS = PageRequest().limit + 1
+"""Rows a first page reads: the page, and one more telling whether another follows."""
 NAME_INDEX = "ix_files_sort_filename"
 """PostgreSQL: the plain name index, which its own walk of a name-order page reads."""
 SORT_INDEXES = "ix_files_sort_"
@@ -271,7 +273,7 @@ def _together_cap(filters: int, files: int, per_entry: float) -> int:
     keeps what ``type:image 2019`` pays for asking to 3-4 ms more (counting ``2019`` up to
     60k took 14-16 ms).
     """
-    reach = per_entry * (PageRequest().limit + 1) / SEEK_US_PER_ROW * float(files) ** filters
+    reach = per_entry * PAGE_ROWS / SEEK_US_PER_ROW * float(files) ** filters
     return min(TOGETHER_COUNT_MAX, int(reach ** (1 / (filters + 1))) + 1)
 
 
@@ -307,7 +309,7 @@ def _rare_together(
     share = 1.0
     for counted_files, _, _ in counted:
         share *= min(counted_files, files) / files
-    walked = (PageRequest().limit + 1) / max(share, 1e-12)
+    walked = PAGE_ROWS / max(share, 1e-12)
     return rarest if rarest[0] * SEEK_US_PER_ROW < walked * per_entry else None
 
 
@@ -424,10 +426,9 @@ async def _first_page_plan(
     """The steps of PostgreSQL's plan for the keys of a first page (``EXPLAIN``, ~1 ms),
     outermost first."""
     connection = await session.connection()
-    page = PageRequest().limit + 1
     keys = select(File.id).where(live(), condition).order_by(*order)
     # Expanding IN lists (``ext:``) written out, as the driver would receive them.
-    compiled = keys.limit(page).compile(
+    compiled = keys.limit(PAGE_ROWS).compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
     params = tuple(compiled.params[name] for name in compiled.positiontup or ())
@@ -494,8 +495,9 @@ def _walked_in_name_order(node: Node) -> bool:
     return has_word
 
 
-def _trigram_word(item: Node) -> bool:
-    """A word PostgreSQL's trigram index can look up (3 characters or more)."""
+def _trigram_word(item: Node) -> TypeGuard[Term]:
+    """A word a trigram index can look up (3 characters or more): FTS5's on SQLite,
+    ``pg_trgm``'s on PostgreSQL."""
     return isinstance(item, Term) and len(item.text) >= FTS_MIN_CHARS
 
 
@@ -507,10 +509,7 @@ def _plain_ascii_words(items: Sequence[Node]) -> bool:
     of ``img`` took 65-130 ms, building the set of its 193k matches, where testing the rows
     that follow the cursor finds 201 in ~1 ms.
     """
-    return all(
-        isinstance(item, Term) and len(item.text) >= FTS_MIN_CHARS and item.text.isascii()
-        for item in items
-    )
+    return all(_trigram_word(item) and item.text.isascii() for item in items)
 
 
 def _words_with_carried_filters(items: Sequence[Node]) -> bool:

@@ -25,37 +25,30 @@ class PendingQuery(QObject):
     def __init__(self, model: FileTableModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._model = model
-        self._overdue = False
         self.timer = QTimer(self)
-        """Started with each load; :meth:`text` says nothing before it fires."""
+        """Started with each load; :meth:`text` says nothing while it runs."""
         self.timer.setSingleShot(True)
         self.timer.setInterval(SHOW_AFTER_MS)
-        self.timer.timeout.connect(self._due)
+        self.timer.timeout.connect(self.changed)
         model.loading_changed.connect(self._loading_changed)
 
     def text(self) -> str | None:
-        """ "Searching for “img”…" or "Sorting by type…" once a query or order other than
+        """ "Searching for “img”…" or "Sorting by Type…" once a query or order other than
         the one on screen has run for ``SHOW_AFTER_MS``; None otherwise (a refresh of the
         rows on screen says nothing)."""
         model = self._model
-        if not self._overdue or not model.loader.loading:
+        if self.timer.isActive() or not model.loader.loading:
             return None
         asked, shown = model.requested(), model.shown
         if asked.query != shown.query:
             return f"Searching for “{asked.query}”…" if asked.query else "Showing all files…"
         if asked != shown:  # named as its column's header, which was clicked
-            title = next((c.title for c in COLUMNS if c.sort is asked.sort), asked.sort.value)
-            return f"Sorting by {title}…"
+            return f"Sorting by {COLUMNS[model.sort_section()].title}…"
         return None
 
     def _loading_changed(self, loading: bool) -> None:
-        self._overdue = False
         if loading:
             self.timer.start()
         else:
             self.timer.stop()
-        self.changed.emit()
-
-    def _due(self) -> None:
-        self._overdue = True
         self.changed.emit()
