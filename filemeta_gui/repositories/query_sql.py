@@ -66,8 +66,8 @@ FTS_MIN_CHARS = 3
 """FTS5's trigram tokenizer finds nothing for shorter terms."""
 
 _INT64 = (-(2**63), 2**63 - 1)
-_ASCII_FROM_OUTSIDE = frozenset("ik")
-"""ASCII letters that a character outside ASCII lower-cases to (U+0130, U+212A)."""
+_INTO_ASCII = {"i": "\u0130", "k": "\u212a"}
+"""The characters outside ASCII that lower-case to an ASCII letter, by that letter."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ``files`` is a rowid table (its UUID key is not an INTEGER PRIMARY KEY); files_fts is
 # keyed on that implicit rowid. Bound to the table so "files" joins the FROM list.
@@ -253,12 +253,17 @@ class _Compiler:
         # path, and for any path unless the word holds an "i" or a "k": the only
         # characters outside ASCII whose lower case is in it are U+0130 (to "i") and
         # the Kelvin sign (to "k"), and lower() keeps every other character's length.
-        # Words holding one give other paths the full ILIKE too (0.07 s more).
-        ascii_fold = column.collate("C").ilike(pattern, escape=escape)
-        if not _ASCII_FROM_OUTSIDE & set(text.lower()):
+        in_c = column.collate("C")
+        ascii_fold = in_c.ilike(pattern, escape=escape)
+        outside = [_INTO_ASCII[letter] for letter in sorted(_INTO_ASCII.keys() & text.lower())]
+        if not outside:
             return ascii_fold
-        all_ascii = sa.func.octet_length(column) == sa.func.char_length(column)
-        return sa.or_(ascii_fold, sa.and_(sa.not_(all_ascii), column.ilike(pattern, escape=escape)))
+        # Only a path holding one of them gets the locale's ILIKE too. A byte-wise LIKE
+        # finds them, where counting every path's characters to spot those outside ASCII
+        # cost more than the ILIKE itself (``img`` through 169k entries: 117 ms against
+        # 63 ms, 53 ms with ASCII folding alone).
+        holds = sa.or_(*(in_c.like(f"%{char}%") for char in outside))
+        return sa.or_(ascii_fold, sa.and_(holds, column.ilike(pattern, escape=escape)))
 
     # --- boolean structure ------------------------------------------------------------------
 
