@@ -57,6 +57,7 @@ SHORT_TERMS = ("a", "ab", "20", "qz")
 UNUSUAL = (
     "tag:nosuchtag", "-tag:people", "tag:reef beach", "path:*qz*", "qz OR zanzibar",
     "type:video -beach", "NOT a", "img type:image", "ext:pdf report",
+    "size:>10MB type:image", "modified:2020 type:image",
 )  # fmt: skip
 """Queries that once took seconds on one backend or the other: timed in every run, so
 that none comes back unseen."""
@@ -65,9 +66,12 @@ UNUSUAL_ORDERS = (
     ("pdf", "folder, Z to A", SortColumn.FOLDER, True),
     ("beach", "size, largest first", SortColumn.SIZE, True),
     ("img", "type, Z to A", SortColumn.TYPE, True),
+    ("type:video", "type", SortColumn.TYPE, False),
+    ("modified:2020 type:image", "type", SortColumn.TYPE, False),
 )
-"""Words in orders other than the name, where PostgreSQL's planner walked the sort index
-past nearly every file (``search_plan._walk_budget``)."""
+"""Words in orders other than the name, and type filters in type order, where
+PostgreSQL's planner walked the sort index past nearly every file
+(``search_plan._walk_budget``, ``search_plan._type_runs``)."""
 
 Timer = Callable[[], Awaitable[object]]
 

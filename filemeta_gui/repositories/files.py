@@ -133,10 +133,12 @@ class FileRepository(BaseRepository[File]):
                 PostgreSQL for ``short_path_walk``.
             short_path_walk: on PostgreSQL in name order, walk the name indexes that carry
                 the path (``keyset.short_path_statement``).
-            type_runs: in name order, ``where`` matches only these types: read each one's
-                live files in name order and merge them (``keyset.type_runs_statement``).
-            walk_budget_ms: on PostgreSQL, give the planner's own way this long, then
-                read every match and sort them (``search_plan.PagePlan.walk_budget_ms``).
+            type_runs: in name or type order, the rows are of these types (which
+                ``where`` need not say): read each one's live files in that order and
+                merge them (``keyset.type_runs_statement``).
+            walk_budget_ms: on PostgreSQL, give the planner's own way (or the type runs)
+                this long, then read every match and sort them
+                (``search_plan.PagePlan.walk_budget_ms``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -163,11 +165,19 @@ class FileRepository(BaseRepository[File]):
             )
             sections = []
         runs = type_runs is not None and not include_deleted  # the index holds live files only
+        # Each run is of one type; read any other way, the types are a condition of their
+        # own (``where`` may leave them out: ``search_plan.PagePlan.implied``).
+        typed = conditions if type_runs is None else [*conditions, File.content_type.in_(type_runs)]
         if runs and where is not None and len(sections) == 1:
             if type_runs:  # else no live file is of those types
                 merged = keyset.type_runs_statement(sections[0], conditions, type_runs, limit + 1)
-                rows = await self._plain_rows(merged)
+                if walk_budget_ms is not None and postgresql:
+                    whole = keyset.statement(sections[0], typed, limit + 1, True, seek=True)
+                    rows = await self._within(walk_budget_ms, merged, whole)
+                else:
+                    rows = await self._plain_rows(merged)
             sections = []
+        conditions = typed
         # Keys first on PostgreSQL when filtered: see repositories/keyset.py.
         keys_first = where is not None and postgresql
         budget = walk_budget_ms if keys_first and not seek else None

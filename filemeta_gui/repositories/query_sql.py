@@ -91,6 +91,7 @@ def compile_query(
     row_tests: frozenset[int] = frozenset(),
     tag_ids: Mapping[int, Sequence[uuid.UUID]] | None = None,
     words_per_row: bool = False,
+    implied: frozenset[int] = frozenset(),
 ) -> ColumnElement[bool]:
     """A condition on ``File`` selecting exactly the files ``node`` describes.
 
@@ -112,8 +113,12 @@ def compile_query(
             ``keyset.window_then_walk``). PostgreSQL: words of ASCII characters fold case
             as the short ones do, which the trigram index cannot serve but which costs a
             walk half as much (``keyset.short_path_statement``).
+        implied: ``id()`` of the nodes the statement answers another way, written as no
+            condition: a type filter read as one walk per type
+            (``search_plan.PagePlan.type_runs``).
     """
     compiler = _Compiler(Backend(backend), tz, open_nodes)
+    compiler.implied = implied
     compiler.fts = compiler.sqlite and not words_per_row
     compiler.walked_words = not compiler.sqlite and words_per_row
     compiler.row_tests = row_tests if compiler.sqlite else frozenset()
@@ -156,8 +161,11 @@ class _Compiler:
         self.walked_words = False  # PostgreSQL: words tested per entry of a walk
         self.row_tests: frozenset[int] = frozenset()
         self.tag_ids: Mapping[int, Sequence[uuid.UUID]] = {}
+        self.implied: frozenset[int] = frozenset()
 
     def compile(self, node: Node) -> ColumnElement[bool]:
+        if id(node) in self.implied:
+            return sa.true()
         match node:
             case MatchAll():
                 return sa.true()

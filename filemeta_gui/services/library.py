@@ -183,6 +183,7 @@ class LibraryService:
                 row_tests=plan.row_tests,
                 tag_ids=plan.tag_ids,
                 words_per_row=words_per_row,
+                implied=plan.implied,
             )
             return condition if visible is None else and_(condition, visible)
 

@@ -350,3 +350,14 @@ def test_the_next_hex_prefix_carries() -> None:
     assert [next_hex_prefix(p) for p in prefixes] == ["ac", "aa", "b", "fa", "1"]
     assert next_hex_prefix("ff") is None
 
+
+@pytest.mark.parametrize("backend", list(Backend))
+def test_an_implied_filter_is_no_condition(backend: Backend) -> None:
+    """``implied``: the nodes a page answers another way (a type filter read as one walk
+    per type) are left out; the others stay."""
+    node = parse("type:image size:>10")
+    kind = node.items[0]  # type: ignore[attr-defined]
+    full = str(compile_query(node, backend))
+    left = str(compile_query(node, backend, implied=frozenset({id(kind)})))
+    assert "content_type" in full and "content_type" not in left
+    assert "file_size" in left

@@ -417,6 +417,47 @@ async def test_a_type_filter_in_name_order_merges_each_types_run(
 
 
 @pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_reads_type_runs_by_type_and_beside_sizes_and_dates(
+    services: Services,
+) -> None:
+    """PostgreSQL also reads a type filter's runs in type order, and beside size and date
+    filters, whose runs get a budget (``search_plan._type_runs``); SQLite keeps its own
+    ways there. Either way the pages are the plain pages, both directions, through every
+    cursor."""
+    database = services.database
+    await load_library(database)
+    await _add_types(services)
+
+    async def plan(query: str, sort: SortColumn) -> search_plan.PagePlan:
+        async with database.session() as session:
+            return await plan_page(session, parse(query), sort, database.backend)
+
+    images = ("image/gif", "image/jpeg", "image/png")
+    beside = await plan("size:>50000 type:image", SortColumn.NAME)
+    by_type = await plan("type:image", SortColumn.TYPE)
+    if database.is_sqlite:
+        assert beside.type_runs is None and by_type.type_runs is None
+    else:
+        assert beside.type_runs == images and len(beside.implied) == 1
+        assert beside.walk_budget_ms == search_plan.WALK_BUDGET_MS
+        assert by_type.type_runs == images and by_type.walk_budget_ms is None
+        dated = await plan("modified:<1971 type:video", SortColumn.TYPE)
+        assert dated.type_runs == ("video/mp4",) and dated.walk_budget_ms is not None
+        for other in ("type:image zanzibar", f"type:image tag:{COMMON_TAG}", "type:image ext:jpg"):
+            assert (await plan(other, SortColumn.TYPE)).type_runs is None, other
+        assert (await plan("size:>50000 type:image", SortColumn.SIZE)).type_runs is None
+    queries = (
+        "type:image", "type:video", "size:>50000 type:image", "modified:<1971 type:video",
+        "size:<300 type:image/png", "type:image/bmp", "size:>99990 type:video",
+    )  # fmt: skip
+    for query in queries:
+        for sort in (SortColumn.NAME, SortColumn.TYPE):
+            for desc in (False, True):
+                expected = await _plain(services, query, sort, desc)
+                assert await _planned(services, query, sort, desc) == expected, (query, sort)
+
+
+@pytest.mark.usefixtures("small_thresholds")
 async def test_type_runs_read_the_type_name_index_and_merge(services: Services) -> None:
     """Each run is a range of ``ix_files_type_name`` (SQLite: covering), and the runs
     are merged, not sorted together."""
@@ -478,17 +519,22 @@ _SLOW = sa.text("pg_sleep(0.0003) IS NOT NULL")
 
 
 async def _budgeted_page(
-    services: Services, query: str, budget_ms: int | None
+    services: Services,
+    query: str,
+    budget_ms: int | None,
+    sort: SortColumn = SortColumn.SIZE,
+    type_runs: tuple[str, ...] | None = None,
 ) -> tuple[list[object], list[str], str]:
-    """Ids of the first page of ``query`` by size, largest first, under ``budget_ms``, with
-    every row tested slowly; the statements sent; and ``statement_timeout`` afterwards."""
+    """Ids of the first page of ``query`` in ``sort`` order, last first, under
+    ``budget_ms``, with every row tested slowly; the statements sent; and
+    ``statement_timeout`` afterwards."""
     database = services.database
     where = sa.and_(search_condition(query, database.backend), _SLOW)
-    request = PageRequest(sort=SortColumn.SIZE, descending=True, limit=50)
+    request = PageRequest(sort=sort, descending=True, limit=50)
     async with database.session() as session:
         with captured(database) as statements:
             rows, _ = await FileRepository(session).page(
-                request, where=where, walk_budget_ms=budget_ms
+                request, where=where, type_runs=type_runs, walk_budget_ms=budget_ms
             )
         timeout = await session.scalar(sa.text("SHOW statement_timeout"))
     return [row.id for row in rows], [sql for sql, _ in statements], str(timeout)
@@ -505,6 +551,26 @@ async def test_a_walk_past_its_budget_reads_every_match_instead(services: Servic
     budgeted, sent, after = await _budgeted_page(services, "zanzibar", 5)
     assert budgeted == plain and len(plain) == 50
     assert "MATERIALIZED" not in sent[0] and "MATERIALIZED" in sent[-1], sent
+    assert after == before
+
+
+@only_postgresql
+@pytest.mark.parametrize("sort", [SortColumn.NAME, SortColumn.TYPE])
+async def test_type_runs_past_their_budget_read_every_match_instead(
+    services: Services, sort: SortColumn
+) -> None:
+    """Runs beside a size or date filter get a budget too: past it, the same page is read
+    whole, and the timeout is back to what it was. The condition need not name the types
+    (``PagePlan.implied``): each run is of one, and the whole read asks for them."""
+    await load_library(services.database)
+    plain, _, before = await _budgeted_page(services, "type:image/jpeg", None, sort)
+    runs = ("image/jpeg",)
+    everything = "modified:<1971"  # every file of the library
+    kept, sent, _ = await _budgeted_page(services, everything, 60_000, sort, runs)
+    assert kept == plain and len(sent) == 1 and "walk_0" in sent[0], sent
+    budgeted, sent, after = await _budgeted_page(services, everything, 5, sort, runs)
+    assert budgeted == plain and len(plain) == 50
+    assert "walk_0" in sent[0] and "MATERIALIZED" in sent[-1], sent
     assert after == before
 
 
