@@ -224,6 +224,7 @@ async def plan_page(
         per_entry = _walk_us(groups, sort)
         together = _together_cap(len(groups), files, per_entry)
     counted: list[tuple[int, bool, Sequence[Node]]] = []
+    column = sort_column_name(sort)
     for group in groups:
         tag = isinstance(group[0], TagFilter)
         uncovered = type(group[0]) in _UNCOVERED or several
@@ -237,7 +238,11 @@ async def plan_page(
             word_window = (walked, walked)
         elif word_cap and count >= COMMON_WORDS:
             word_window = (keyset.WORD_WINDOW, keyset.WORD_WALK_MAX)
-        if count < seek_below and (best is None or count < best[0]):
+        # A filter on the sort column is a range of the walk, read in order: the walk
+        # passes its matches only (``size:>100MB`` by size at 1M files: 62-98 ms read
+        # whole and sorted).
+        ranged = _walk_range(group[0]) == column
+        if count < seek_below and not ranged and (best is None or count < best[0]):
             best = (count, group)
         elif tag and count >= ROW_TEST_MIN:
             row_tests.add(id(group[0]))
@@ -246,7 +251,6 @@ async def plan_page(
     row_tests.update(_negated_tags(items))
     if best is not None:  # a big tag beside it is still tested per row, not as a set
         return PagePlan(frozenset(id(item) for item in best[1]), frozenset(row_tests), seek=True)
-    column = sort_column_name(sort)
     opened = frozenset(id(item) for item in items if _walk_range(item) == column)
     bounded = _tested_on_rows_only(node)
     return PagePlan(opened, frozenset(row_tests), bounded, word_window=word_window)
@@ -330,7 +334,8 @@ async def _plan_postgresql(
     ``size:>100MB`` walked 400k entries in 250 ms, where reading its 15k matches and
     sorting them takes 17-22 ms. So a size or date filter with fewer than
     ``UNCOVERED_SEEK`` matches (counted through its index, ~3 ms) is read whole and
-    sorted (``keyset.statement``).
+    sorted (``keyset.statement``), except in its own order, where its matches are a
+    range of the sort index, in order.
 
     So is a tag on fewer than ``TAG_SEEK`` files (counting its links costs ~0.25 us
     each, so a common tag pays ~2.5 ms to be told apart). The planner cannot see through
@@ -371,6 +376,8 @@ async def _plan_postgresql(
             carrying = among_ids(FileTag.tag_id, tag_ids[id(item)], "postgresql")
             links = select(FileTag.file_id).where(carrying)
             seek = await _count_up_to(session, links, TAG_SEEK) < TAG_SEEK
+        elif _walk_range(item) == sort_column_name(sort):
+            continue  # a range of the sort index: its matches come in order
         elif isinstance(item, SizeFilter | ModifiedFilter):
             count = await _capped_count(session, [item], backend, UNCOVERED_SEEK)
             seek = count < UNCOVERED_SEEK

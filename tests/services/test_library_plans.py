@@ -123,6 +123,10 @@ async def test_sqlite_chooses_its_way_in_by_counting(
     assert await plan("vid_0001 type:image") == (["vid_0001"], [], False)
     # ... unless the filter is on the sort column: then it is a range of the walked index.
     assert await plan("size:>50", SortColumn.SIZE) == ([str(parse("size:>50"))], [], False)
+    # ... however rare: elsewhere the way in, in its own order it is read in order.
+    rare_size = [str(parse("size:>99000"))]
+    assert await plan("size:>99000") == (rare_size, [], False)  # the way in: a seek
+    assert await plan("size:>99000", SortColumn.SIZE) == (rare_size, [], False)  # a walk
     # A tag on many files is tested per row; on few, it is the way in.
     assert await plan(f"tag:{COMMON_TAG}") == ([], [f"tag:{COMMON_TAG}"], False)
     assert await plan(f"tag:{RARE_TAG}") == ([f"tag:{RARE_TAG}"], [], False)
@@ -246,9 +250,9 @@ async def test_postgresql_reads_a_few_sizes_or_dates_whole(services: Services) -
     database = services.database
     await load_library(database)
 
-    async def seeks(query: str) -> bool:
+    async def seeks(query: str, sort: SortColumn = SortColumn.NAME) -> bool:
         async with database.session() as session:
-            return (await plan_page(session, parse(query), SortColumn.NAME, database.backend)).seek
+            return (await plan_page(session, parse(query), sort, database.backend)).seek
 
     chosen = []
     for query in ("size:>50000", "size:<300", "modified:<1971", "size:>0"):
@@ -258,6 +262,9 @@ async def test_postgresql_reads_a_few_sizes_or_dates_whole(services: Services) -
     assert True in chosen, "some of these have few matches"
     assert await seeks("size:>0") is False  # every file: walking finds 201 at once
     assert not await seeks(f"type:{RARE_TYPE}")  # types: the planner's own way
+    # In its own order such a filter is a range of the sort index, its matches in order.
+    assert await seeks("size:<300") and not await seeks("size:<300", SortColumn.SIZE)
+    assert not await seeks("modified:<1971", SortColumn.MODIFIED)
 
 
 @only_postgresql
