@@ -178,8 +178,10 @@ class FileRepository(BaseRepository[File]):
                     rows = await self._plain_rows(merged)
             sections = []
         conditions = typed
-        # Keys first on PostgreSQL when filtered: see repositories/keyset.py.
-        keys_first = where is not None and postgresql
+        # Keys first on PostgreSQL when filtered, and on SQLite walking in folder order: see
+        # keyset.py. (A seek on SQLite sorts what the filter's index finds, walking nothing.)
+        folder_walk = request.sort is SortColumn.FOLDER and not seek
+        keys_first = where is not None and (postgresql or folder_walk)
         budget = walk_budget_ms if keys_first and not seek else None
         for section in sections:
             wanted = limit + 1 - len(rows)

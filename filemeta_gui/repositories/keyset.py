@@ -18,7 +18,11 @@ type and extension inside the index, where a plain index scan reads the table fo
 entry it rejects (measured at 1M files: ``type:image`` by name 16 ms against 300 ms).
 On SQLite, ``repositories.search_plan`` decides between walking the sort index and
 seeking through a filter's index (``blind`` sections), and :func:`walk_then_scan` bounds
-walks that must read the table for every entry.
+walks that must read the table for every entry. In folder order SQLite selects the keys
+first too: the unique index on the path gives that order as well, and without statistics
+SQLite walked it rather than the sort index, reading the table for every entry to test
+the filters; asked for the keys alone, it takes the sort index, which then covers the
+query (``ext:jpg`` by folder, Z to A, at 1M files: 1.0 s against 56 ms).
 """
 
 from __future__ import annotations
@@ -106,7 +110,8 @@ def statement(
     """The rows of one section matching ``where``, at most ``limit``.
 
     Args:
-        keys_first: select the keys of the page first, then its rows (PostgreSQL).
+        keys_first: select the keys of the page first, then its rows (PostgreSQL, and
+            SQLite in folder order).
         seek: with ``keys_first``, read every match before sorting them (PostgreSQL):
             its planner assumes matches spread evenly through the sort order and would
             walk the sort index to find 201 of a few thousand that all sort late.

@@ -108,6 +108,24 @@ async def test_common_filters_are_checked_while_walking_the_sort_index(
             assert _index_used(plan, database, "ix_files_sort_filename"), plan
 
 
+@pytest.mark.parametrize("query", ["ext:jpg", "type:video"])
+async def test_filters_in_folder_order_are_checked_inside_the_sort_index(
+    database: Database, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique index on the path gives folder order too, and SQLite walked it, reading
+    the table for every entry to test the filters. The keys come first now, so the sort
+    index, which carries the filters' columns, covers the walk on both backends."""
+    monkeypatch.setattr(search_plan, "PROBE_CAP", 100)
+    monkeypatch.setattr(search_plan, "UNCOVERED_SEEK", 300)
+    await load_library(database)
+    (plan,) = await _filtered_page_plans(database, query, SortColumn.FOLDER)
+    if database.is_sqlite:
+        assert "SCAN files USING COVERING INDEX ix_files_sort_file_path" in plan, plan
+    else:
+        assert '"Node Type": "Index Only Scan"' in plan, plan
+        assert _index_used(plan, database, "ix_files_sort_file_path"), plan
+
+
 @only_sqlite  # PostgreSQL chooses by its statistics
 async def test_a_rare_type_is_read_through_its_own_index_and_sorted(database: Database) -> None:
     await load_library(database)
