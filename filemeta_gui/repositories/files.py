@@ -134,8 +134,9 @@ class FileRepository(BaseRepository[File]):
             short_path_walk: on PostgreSQL in name order, walk the name indexes that carry
                 the path (``keyset.short_path_statement``).
             type_runs: in name or type order, the rows are of these types (which
-                ``where`` need not say): read each one's live files in that order and
-                merge them (``keyset.type_runs_statement``).
+                ``where`` need not say): read each one's live files in that order, merged
+                in name order (``keyset.type_runs_statement``), one after the other in
+                type order.
             walk_budget_ms: on PostgreSQL, give the planner's own way (or the type runs)
                 this long, then read every match and sort them
                 (``search_plan.PagePlan.walk_budget_ms``).
@@ -164,16 +165,22 @@ class FileRepository(BaseRepository[File]):
                 keyset.short_path_statement(sections[0], tested, limit + 1)
             )
             sections = []
-        runs = type_runs is not None and not include_deleted  # the index holds live files only
         # Each run is of one type; read any other way, the types are a condition of their
         # own (``where`` may leave them out: ``search_plan.PagePlan.implied``).
         typed = conditions if type_runs is None else [*conditions, File.content_type.in_(type_runs)]
-        if runs and where is not None and len(sections) == 1:
-            if type_runs:  # else no live file is of those types
+        live_runs = not include_deleted  # the index of name-order runs holds live files only
+        if type_runs is not None and live_runs and where is not None and len(sections) == 1:
+            run_budget = walk_budget_ms if postgresql else None
+            if request.sort is SortColumn.TYPE:
+                kinds = reversed(type_runs) if request.descending else type_runs
+                rows = await self._runs_in_turn(
+                    sections[0], conditions, kinds, limit + 1, run_budget
+                )
+            elif type_runs:  # else no live file is of those types
                 merged = keyset.type_runs_statement(sections[0], conditions, type_runs, limit + 1)
-                if walk_budget_ms is not None and postgresql:
+                if run_budget is not None:
                     whole = keyset.statement(sections[0], typed, limit + 1, True, seek=True)
-                    rows = await self._within(walk_budget_ms, merged, whole)
+                    rows = await self._within(run_budget, merged, whole)
                 else:
                     rows = await self._plain_rows(merged)
             sections = []
@@ -357,6 +364,34 @@ class FileRepository(BaseRepository[File]):
 
     async def _plain_rows(self, query: Select[Any]) -> list[Row[Any]]:
         return list((await self.session.execute(query)).all())
+
+    async def _runs_in_turn(
+        self,
+        section: keyset.Section,
+        conditions: list[ColumnElement[bool]],
+        kinds: Iterable[str],
+        wanted: int,
+        budget_ms: int | None,
+    ) -> list[Row[Any]]:
+        """Type order: up to ``wanted`` rows of ``section``, one type's run after another
+        (``kinds`` in the section's order), each under ``budget_ms`` if given.
+
+        The runs are disjoint and already in order, so a run is read only when those
+        before it fell short; merged, every run would be walked to its first match. Past
+        its budget, a run's matches are read whole and sorted.
+        """
+        rows: list[Row[Any]] = []
+        for kind in kinds:
+            run = [*conditions, File.content_type == kind]
+            walk = keyset.statement(section, run, wanted - len(rows), keys_first=True)
+            if budget_ms is None:
+                rows += await self._plain_rows(walk)
+            else:
+                whole = keyset.statement(section, run, wanted - len(rows), True, seek=True)
+                rows += await self._within(budget_ms, walk, whole)
+            if len(rows) >= wanted:
+                break
+        return rows
 
     async def _within(
         self, budget_ms: int, query: Select[Any], instead: Select[Any]

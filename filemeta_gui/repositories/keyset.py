@@ -153,11 +153,11 @@ def short_path_statement(
 def type_runs_statement(
     section: Section, where: Sequence[ColumnElement[bool]], types: Sequence[str], limit: int
 ) -> Select[Any]:
-    """The rows of a name- or type-order section of live files matching ``where``, one of
-    ``types``: a walk per type, each already in the section's order (in name order
-    ``ix_files_type_name`` of migration 0010, in type order the type's range of its sort
-    index). At 1M files the first 201 videos (three types) took 0.3 ms so, where the
-    name index holds them from 400k entries down (42-52 ms a page)."""
+    """The rows of a name-order section of live files matching ``where``, one of
+    ``types``: a walk of ``ix_files_type_name`` (migration 0010) per type, each already in
+    name order. At 1M files the first 201 videos (three types) took 0.3 ms so, where the
+    name index holds them from 400k entries down (42-52 ms a page). (In type order the
+    runs follow one another: ``FileRepository.page`` reads them in turn.)"""
     return merged_walks(section, where, [File.content_type == kind for kind in types], limit)
 
 

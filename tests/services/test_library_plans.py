@@ -464,6 +464,36 @@ async def test_postgresql_reads_type_runs_by_type_and_beside_sizes_and_dates(
                 assert await _planned(services, query, sort, desc) == expected, (query, sort)
 
 
+@only_postgresql
+@pytest.mark.usefixtures("small_thresholds")
+async def test_postgresql_walks_only_the_types_holding_a_common_word_by_type(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first page of a word the planner expects in more than ``SEEK_MAX_MATCHES``
+    files, in type order, walks only the runs of the types holding its matches, one after
+    the other (``search_plan._types_holding``); pages after the first walk on as before.
+    The pages are the plain pages, both directions, through every cursor."""
+    database = services.database
+    rows = await load_library(database)
+    await _add_types(services)
+    monkeypatch.setattr(search_plan, "SEEK_MAX_MATCHES", 100)
+
+    async def runs(query: str, continuing: bool = False) -> tuple[str, ...] | None:
+        async with database.session() as session:
+            node = parse(query)
+            plan = await plan_page(session, node, SortColumn.TYPE, database.backend, continuing)
+        return plan.type_runs
+
+    holding = {r["content_type"] for r in rows if "trip" in r["file_path"] and not r["deleted_at"]}
+    assert await runs("trip") == tuple(sorted(holding)) and len(holding) > 1
+    assert await runs("trip", continuing=True) is None
+    assert await runs("vid_0001") is None  # one file: read through the trigram index
+    for query in ("trip", "img", "trip img", "zanzibar"):
+        for desc in (False, True):
+            expected = await _plain(services, query, SortColumn.TYPE, desc)
+            assert await _planned(services, query, SortColumn.TYPE, desc) == expected, query
+
+
 @pytest.mark.usefixtures("small_thresholds")
 async def test_type_runs_read_the_type_name_index_and_merge(services: Services) -> None:
     """Each run is a range of ``ix_files_type_name`` (SQLite: covering), and the runs
@@ -573,11 +603,13 @@ async def test_type_runs_past_their_budget_read_every_match_instead(
     plain, _, before = await _budgeted_page(services, "type:image/jpeg", None, sort)
     runs = ("image/jpeg",)
     everything = "modified:<1971"  # every file of the library
+    merged = sort is SortColumn.NAME  # by type, the runs are read one after the other
     kept, sent, _ = await _budgeted_page(services, everything, 60_000, sort, runs)
-    assert kept == plain and len(sent) == 1 and "walk_0" in sent[0], sent
+    assert kept == plain and len(sent) == 1 and "MATERIALIZED" not in sent[0], sent
+    assert ("walk_0" in sent[0]) == merged, sent
     budgeted, sent, after = await _budgeted_page(services, everything, 5, sort, runs)
     assert budgeted == plain and len(plain) == 50
-    assert "walk_0" in sent[0] and "MATERIALIZED" in sent[-1], sent
+    assert "MATERIALIZED" not in sent[0] and "MATERIALIZED" in sent[-1], sent
     assert after == before
 
 
