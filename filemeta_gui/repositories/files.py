@@ -168,8 +168,13 @@ class FileRepository(BaseRepository[File]):
         # Each run is of one type; read any other way, the types are a condition of their
         # own (``where`` may leave them out: ``search_plan.PagePlan.implied``).
         typed = conditions if type_runs is None else [*conditions, File.content_type.in_(type_runs)]
-        live_runs = not include_deleted  # the index of name-order runs holds live files only
-        if type_runs is not None and live_runs and where is not None and len(sections) == 1:
+        # The index of name-order runs holds live files only.
+        if (
+            type_runs is not None
+            and not include_deleted
+            and where is not None
+            and len(sections) == 1
+        ):
             run_budget = walk_budget_ms if postgresql else None
             if request.sort is SortColumn.TYPE:
                 kinds = reversed(type_runs) if request.descending else type_runs
@@ -178,11 +183,7 @@ class FileRepository(BaseRepository[File]):
                 )
             elif type_runs:  # else no live file is of those types
                 merged = keyset.type_runs_statement(sections[0], conditions, type_runs, limit + 1)
-                if run_budget is not None:
-                    whole = keyset.statement(sections[0], typed, limit + 1, True, seek=True)
-                    rows = await self._within(run_budget, merged, whole)
-                else:
-                    rows = await self._plain_rows(merged)
+                rows = await self._budgeted(run_budget, merged, sections[0], typed, limit + 1)
             sections = []
         conditions = typed
         # Keys first on PostgreSQL when filtered, and on SQLite walking in folder order: see
@@ -193,11 +194,7 @@ class FileRepository(BaseRepository[File]):
         for section in sections:
             wanted = limit + 1 - len(rows)
             chosen = keyset.statement(section, conditions, wanted, keys_first, seek and postgresql)
-            if budget is None:
-                rows += await self._plain_rows(chosen)
-            else:
-                whole = keyset.statement(section, conditions, wanted, keys_first, seek=True)
-                rows += await self._within(budget, chosen, whole)
+            rows += await self._budgeted(budget, chosen, section, conditions, wanted)
             if len(rows) > limit:
                 break
         if len(rows) <= limit:
@@ -384,14 +381,25 @@ class FileRepository(BaseRepository[File]):
         for kind in kinds:
             run = [*conditions, File.content_type == kind]
             walk = keyset.statement(section, run, wanted - len(rows), keys_first=True)
-            if budget_ms is None:
-                rows += await self._plain_rows(walk)
-            else:
-                whole = keyset.statement(section, run, wanted - len(rows), True, seek=True)
-                rows += await self._within(budget_ms, walk, whole)
+            rows += await self._budgeted(budget_ms, walk, section, run, wanted - len(rows))
             if len(rows) >= wanted:
                 break
         return rows
+
+    async def _budgeted(
+        self,
+        budget_ms: int | None,
+        walk: Select[Any],
+        section: keyset.Section,
+        conditions: list[ColumnElement[bool]],
+        wanted: int,
+    ) -> list[Row[Any]]:
+        """The rows of ``walk``; under a budget (PostgreSQL), once it has run that long, up
+        to ``wanted`` matches of ``conditions`` in ``section`` read whole and sorted."""
+        if budget_ms is None:
+            return await self._plain_rows(walk)
+        whole = keyset.statement(section, conditions, wanted, keys_first=True, seek=True)
+        return await self._within(budget_ms, walk, whole)
 
     async def _within(
         self, budget_ms: int, query: Select[Any], instead: Select[Any]

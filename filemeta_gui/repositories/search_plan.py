@@ -203,7 +203,7 @@ async def plan_page(
         return runs
     if backend is not Backend.SQLITE:
         return await _plan_postgresql(session, node, sort, backend, continuing)
-    items = node.items if isinstance(node, And) else (node,)
+    items = _top_level(node)
     best: tuple[int, Sequence[Node]] | None = None
     row_tests: set[int] = set()
     groups = _candidates(items)
@@ -364,7 +364,7 @@ async def _plan_postgresql(
     In the other orders, a walk the planner takes for words gets a time budget, past which
     the matches are read whole (``_walk_budget``).
     """
-    items = node.items if isinstance(node, And) else (node,)
+    items = _top_level(node)
     walkable = sort is SortColumn.NAME and _walked_in_name_order(node)
     if walkable and await _planner_walks_names(session, compile_query(node, backend)):
         return PagePlan(short_path_walk=True)
@@ -440,8 +440,12 @@ def _walk_budget(expected: float | None, continuing: bool) -> int | None:
     """
     if expected is None or expected > SEEK_MAX_MATCHES:
         return None
-    least = WALK_BUDGET_MS * (2 if continuing else 1)
-    return max(least, round(expected * SEEK_US_PER_MATCH / 1000))
+    return max(_least_budget(continuing), round(expected * SEEK_US_PER_MATCH / 1000))
+
+
+def _least_budget(continuing: bool) -> int:
+    """``WALK_BUDGET_MS``, twice that for a page after the first (see ``_walk_budget``)."""
+    return WALK_BUDGET_MS * (2 if continuing else 1)
 
 
 async def _types_holding(session: AsyncSession, condition: ColumnElement[bool]) -> tuple[str, ...]:
@@ -534,7 +538,7 @@ async def _type_runs(
     postgresql = backend is not Backend.SQLITE
     if sort not in (TYPE_RUN_ORDERS if postgresql else (SortColumn.NAME,)):
         return None
-    items = node.items if isinstance(node, And) else (node,)
+    items = _top_level(node)
     kinds = [item for item in items if isinstance(item, TypeFilter)]
     beside = _RUN_BESIDE if postgresql else (TypeFilter,)
     if len(kinds) != 1 or not all(isinstance(item, beside) for item in items):
@@ -542,7 +546,7 @@ async def _type_runs(
     types = await _live_types(session, kinds[0])
     if types is None:
         return None
-    budget = WALK_BUDGET_MS * (2 if continuing else 1) if len(items) > 1 else None
+    budget = _least_budget(continuing) if len(items) > 1 else None
     return PagePlan(type_runs=types, implied=frozenset({id(kinds[0])}), walk_budget_ms=budget)
 
 
@@ -616,6 +620,11 @@ def _tested_on_rows_only(node: Node) -> bool:
     if isinstance(node, And | Or):
         return any(_tested_on_rows_only(item) for item in node.items)
     return isinstance(node, Not) and _tested_on_rows_only(node.item)
+
+
+def _top_level(node: Node) -> tuple[Node, ...]:
+    """The items of a query's top-level AND, or the query itself."""
+    return node.items if isinstance(node, And) else (node,)
 
 
 _UNCOVERED = (SizeFilter, ModifiedFilter, HashFilter, PathFilter)
