@@ -287,7 +287,9 @@ class MainWindow(QMainWindow):
             self.count_label.setText(pending)
             return
         if total is None:
-            text = library
+            # The rows of a query can come before its count: the library's totals would
+            # read as the answer.
+            text = "Counting matches…" if self.model.query else library
         elif self.model.query:
             text = f"{count_noun(total, 'file')} match"
         else:

@@ -131,6 +131,29 @@ def test_a_slow_query_is_named_in_the_status_bar_until_its_rows_are_in(
     qtbot.waitUntil(lambda: window.count_label.text() == "2 files match")
 
 
+def test_a_query_whose_rows_come_before_its_count_says_it_is_counting(
+    window: Any, qtbot: QtBot, sample_tree: Path, monkeypatch: Any
+) -> None:
+    """Until the count arrives, the status bar does not show the library's totals, which
+    would read as the query's answer."""
+    wait_scanned(qtbot, window, sample_tree)
+    library = window.services.library
+    answer = library.count
+    gate = asyncio.Event()
+
+    async def held(query: str) -> int:
+        await gate.wait()
+        return await answer(query)
+
+    monkeypatch.setattr(library, "count", held)
+    window.model.configure_blocks(block_size=1, capacity=4)  # two matches: more than a block
+    window.run_query("beach")
+    qtbot.waitUntil(lambda: window.model.shown.query == "beach")
+    qtbot.waitUntil(lambda: window.count_label.text() == "Counting matches…")
+    gate.set()
+    qtbot.waitUntil(lambda: window.count_label.text() == "2 files match")
+
+
 def test_a_quick_query_says_nothing_in_the_status_bar(
     window: Any, qtbot: QtBot, sample_tree: Path
 ) -> None:
