@@ -63,7 +63,19 @@ async def assert_index_complete(database: Database) -> None:
         await check_search_index(session)  # SQLite: the FTS rows agree with ``files``
 
 
+async def index_definitions(database: Database) -> dict[str, tuple[str, ...]]:
+    """The indexes of ``files``, by name, with their columns, as the database has them."""
+
+    def reflect(connection: sa.Connection) -> dict[str, tuple[str, ...]]:
+        found = sa.inspect(connection).get_indexes("files")
+        return {str(item["name"]): tuple(map(str, item["column_names"])) for item in found}
+
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(reflect)
+
+
 async def test_big_load_suspends_then_rebuilds_the_index(database: Database, folder: Path) -> None:
+    migrated = await index_definitions(database)
     folder_id = await register(database, folder)
     states: list[bool] = []
     keys: list[list[str]] = []
@@ -85,6 +97,8 @@ async def test_big_load_suspends_then_rebuilds_the_index(database: Database, fol
     else:
         assert ["fk_files_folder_id_folders", "fk_files_owner_id_users"] in keys
     await assert_index_complete(database)
+    # The same indexes as the migrations made: none of the other backend's came along.
+    assert await index_definitions(database) == migrated
 
 
 async def test_small_scans_keep_the_index(database: Database, folder: Path) -> None:
