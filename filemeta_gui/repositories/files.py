@@ -114,6 +114,7 @@ class FileRepository(BaseRepository[File]):
         short_path_walk: bool = False,
         type_runs: Sequence[str] | None = None,
         walk_budget_ms: int | None = None,
+        whole_runs: frozenset[str] = frozenset(),
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -140,6 +141,8 @@ class FileRepository(BaseRepository[File]):
             walk_budget_ms: on PostgreSQL, give the planner's own way (or the type runs)
                 this long, then read every match and sort them
                 (``search_plan.PagePlan.walk_budget_ms``).
+            whole_runs: in type order, the ``type_runs`` whose matches are read whole and
+                sorted rather than walked (``search_plan.PagePlan.whole_runs``).
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -179,7 +182,7 @@ class FileRepository(BaseRepository[File]):
             if request.sort is SortColumn.TYPE:
                 kinds = reversed(type_runs) if request.descending else type_runs
                 rows = await self._runs_in_turn(
-                    sections[0], conditions, kinds, limit + 1, run_budget
+                    sections[0], conditions, kinds, limit + 1, run_budget, whole_runs
                 )
             elif type_runs:  # else no live file is of those types
                 merged = keyset.type_runs_statement(sections[0], conditions, type_runs, limit + 1)
@@ -369,19 +372,33 @@ class FileRepository(BaseRepository[File]):
         kinds: Iterable[str],
         wanted: int,
         budget_ms: int | None,
+        whole: frozenset[str] = frozenset(),
     ) -> list[Row[Any]]:
         """Type order: up to ``wanted`` rows of ``section``, one type's run after another
-        (``kinds`` in the section's order), each under ``budget_ms`` if given.
+        (``kinds`` in the section's order), each under ``budget_ms`` if given, or read
+        whole and sorted if in ``whole``.
 
         The runs are disjoint and already in order, so a run is read only when those
         before it fell short; merged, every run would be walked to its first match. Past
         its budget, a run's matches are read whole and sorted.
+
+        A walk names its type as a range, not a value. Given ``content_type = X``, the
+        planner saw the order (type, id) as the id's alone and walked the primary key,
+        testing every file: at 1M files, the 109 files of ``application/octet-stream``
+        holding ``2019`` took 271 ms that way, and 58 ms along the type's own run.
         """
         rows: list[Row[Any]] = []
         for kind in kinds:
+            left = wanted - len(rows)
             run = [*conditions, File.content_type == kind]
-            walk = keyset.statement(section, run, wanted - len(rows), keys_first=True)
-            rows += await self._budgeted(budget_ms, walk, section, run, wanted - len(rows))
+            if kind in whole:
+                rows += await self._plain_rows(
+                    keyset.statement(section, run, left, keys_first=True, seek=True)
+                )
+            else:
+                walked = [*conditions, File.content_type.between(kind, kind)]
+                walk = keyset.statement(section, walked, left, keys_first=True)
+                rows += await self._budgeted(budget_ms, walk, section, run, left)
             if len(rows) >= wanted:
                 break
         return rows

@@ -61,6 +61,7 @@ class LibraryService:
                 short_path_walk=plan.short_path_walk,
                 type_runs=plan.type_runs,
                 walk_budget_ms=plan.walk_budget_ms,
+                whole_runs=plan.whole_runs,
             )
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)

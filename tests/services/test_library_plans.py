@@ -8,6 +8,8 @@ The thresholds are lowered so that 3,000 rows exercise every way.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 import sqlalchemy as sa
 
@@ -478,20 +480,36 @@ async def test_postgresql_walks_only_the_types_holding_a_common_word_by_type(
     await _add_types(services)
     monkeypatch.setattr(search_plan, "SEEK_MAX_MATCHES", 100)
 
-    async def runs(query: str, continuing: bool = False) -> tuple[str, ...] | None:
+    async def planned(query: str, continuing: bool = False) -> search_plan.PagePlan:
         async with database.session() as session:
             node = parse(query)
-            plan = await plan_page(session, node, SortColumn.TYPE, database.backend, continuing)
-        return plan.type_runs
+            return await plan_page(session, node, SortColumn.TYPE, database.backend, continuing)
 
-    holding = {r["content_type"] for r in rows if "trip" in r["file_path"] and not r["deleted_at"]}
-    assert await runs("trip") == tuple(sorted(holding)) and len(holding) > 1
-    assert await runs("trip", continuing=True) is None
-    assert await runs("vid_0001") is None  # one file: read through the trigram index
+    live = [r for r in rows if "trip" in r["file_path"] and not r["deleted_at"]]
+    holding = Counter(r["content_type"] for r in live)
+    assert (await planned("trip")).type_runs == tuple(sorted(holding)) and len(holding) > 1
+    assert (await planned("trip", continuing=True)).type_runs is None
+    assert (await planned("vid_0001")).type_runs is None  # one file: the trigram index
+    # All but the type holding the most are read whole, that one walked; pages agree.
+    few = max(holding.values()) - 1
+    monkeypatch.setattr(search_plan, "WHOLE_RUN_MATCHES", few)
+    whole = {kind for kind, matches in holding.items() if matches <= few}
+    assert (await planned("trip")).whole_runs == whole
     for query in ("trip", "img", "trip img", "zanzibar"):
         for desc in (False, True):
             expected = await _plain(services, query, SortColumn.TYPE, desc)
             assert await _planned(services, query, SortColumn.TYPE, desc) == expected, query
+    # A run read whole after another, whichever: the same first page as the plain one.
+    where = search_condition("trip", database.backend)
+    kinds = tuple(sorted(holding))
+    for desc in (False, True):
+        expected = (await _plain(services, "trip", SortColumn.TYPE, desc))[:PAGE]
+        for whole in [frozenset({kind}) for kind in kinds]:
+            request = PageRequest(sort=SortColumn.TYPE, descending=desc, limit=PAGE)
+            async with database.session() as session:
+                repository = FileRepository(session)
+                rows, _ = await repository.page(request, where, type_runs=kinds, whole_runs=whole)
+            assert [row.id for row in rows] == expected, (whole, desc)
 
 
 @pytest.mark.usefixtures("small_thresholds")
