@@ -152,12 +152,14 @@ class FileRepository(BaseRepository[File]):
         sections = keyset.sections(key, request, blind=seek and not postgresql)
         # One row more than asked tells whether another page follows, without a COUNT.
         rows: list[Any] = []
+        unpathed = request.sort not in keyset.PATH_CARRIED
+        if bounded_walk and where is not None and not postgresql and unpathed:
+            fetched = (self._plain_rows, self._first_keys, sections, base)
+            rows = await keyset.walk_then_scan(*fetched, [where], limit + 1, request.descending)
+            sections = []
         if where is not None and not postgresql and len(sections) == 1:
             walked = (self._plain_rows, self._first_keys, sections[0], base)
-            if bounded_walk and request.sort not in keyset.PATH_CARRIED:
-                rows = await keyset.walk_then_scan(*walked, [where], limit + 1, request.descending)
-                sections = []
-            elif on_rows is not None:
+            if on_rows is not None:
                 rows = await keyset.window_then_walk(
                     *walked, [on_rows], [where], limit + 1, request.descending, row_window
                 )

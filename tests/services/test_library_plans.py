@@ -242,6 +242,14 @@ async def test_sqlite_reads_few_matches_of_a_short_word_by_rowid(services: Servi
     for sort in keyset.PATH_CARRIED:
         (walked,) = await statements_of("q", sort)
         assert "json_each" not in walked and "LIMIT" in walked, walked
+    # The hash order's two sections (unhashed files first) are bounded each, and the
+    # matches are counted once for both: walked to their ends, they read every file.
+    with captured(services.database) as statements:
+        await services.library.page("q", PageRequest(sort=SortColumn.HASH, limit=PAGE))
+    sqls = [sql for sql, _ in statements]
+    assert sum("json_group_array" in sql for sql in sqls) == 1, sqls
+    looked_up = [sql for sql in sqls if "SELECT files.id," in sql and "json_each" in sql]
+    assert len(looked_up) == 2 and "hash_value IS NULL" in looked_up[0], sqls
 
 
 @only_postgresql
