@@ -266,6 +266,29 @@ async def test_short_words_fold_case_as_the_server_does_in_non_ascii_paths(
     assert " OR " not in str(search_condition("qz", Backend.POSTGRESQL))
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_an_alternative_too_short_for_the_index_tests_the_others_per_row(
+    database: Database,
+) -> None:
+    """``qz OR desk``: no index answers ``qz``, so every path is tested, and ``desk`` is
+    tested the way a walk tests it (ASCII folding under "C", the locale's ILIKE only for
+    a path holding U+0130 or the Kelvin sign). It finds what each word finds alone."""
+    paths = [
+        "/misc/Desk.txt", "/misc/Kiosk.txt", "/misc/QZ.txt", "/misc/Désk.txt",
+        "/misc/İmg.png", "/misc/IMG_1.png", "/misc/other.txt",
+    ]  # fmt: skip
+    async with database.session() as session:
+        await session.execute(sa.insert(File), [_row(p, "text/plain", 1, 0, None) for p in paths])
+    for short, other in (("qz", "desk"), ("qz", "kiosk"), ("zz", "img"), ("qz", "ésk")):
+        alone = await _search(database, short) | await _search(database, other)
+        assert await _search(database, f"{short} OR {other}") == alone, other
+        assert alone, other
+    either = str(search_condition("qz OR desk", Backend.POSTGRESQL))
+    assert either.count('COLLATE "C"') >= 2, either  # both words folded under "C"
+    # A word alone, or beside an indexed one, keeps the form the trigram index answers.
+    assert 'COLLATE "C"' not in str(search_condition("desk OR beach", Backend.POSTGRESQL))
+
+
 def test_the_characters_fts5_folds_into_ascii_are_known() -> None:
     """``FTS_FOLDS_INTO_ASCII`` against the SQLite in use: every character of the Basic
     Multilingual Plane outside ASCII, in a trigram FTS5 table, asked for by each printable
