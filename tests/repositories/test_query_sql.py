@@ -80,6 +80,12 @@ def _row(path: str, content_type: str, size: int, mtime_ns: int, sha: str | None
     }
 
 
+async def _add_texts(database: Database, paths: list[str]) -> None:
+    """Text files at ``paths``, one byte each."""
+    async with database.session() as session:
+        await session.execute(sa.insert(File), [_row(p, "text/plain", 1, 0, None) for p in paths])
+
+
 async def _populate(database: Database) -> None:
     rows = {key: _row(*spec) for key, spec in FILES.items()}
     tag_ids = {name: uuid.uuid4() for name in TAGS}
@@ -277,8 +283,7 @@ async def test_an_alternative_too_short_for_the_index_tests_the_others_per_row(
         "/misc/Desk.txt", "/misc/Kiosk.txt", "/misc/QZ.txt", "/misc/Désk.txt",
         "/misc/İmg.png", "/misc/IMG_1.png", "/misc/other.txt",
     ]  # fmt: skip
-    async with database.session() as session:
-        await session.execute(sa.insert(File), [_row(p, "text/plain", 1, 0, None) for p in paths])
+    await _add_texts(database, paths)
     for short, other in (("qz", "desk"), ("qz", "kiosk"), ("zz", "img"), ("qz", "ésk")):
         alone = await _search(database, short) | await _search(database, other)
         assert await _search(database, f"{short} OR {other}") == alone, other
@@ -316,8 +321,7 @@ async def test_words_tested_on_rows_find_what_fts5_finds(database: Database) -> 
         "/misc/Desk.txt", "/misc/\u212aiosk.txt", "/misc/de\u017fk.txt", "/misc/D\u00e9sk.txt",
         "/misc/100%_desk.txt", "/misc/imgs/a.png", "/misc/\u00e9t\u00e9/IMG.png",
     ]  # fmt: skip
-    async with database.session() as session:
-        await session.execute(sa.insert(File), [_row(p, "text/plain", 1, 0, None) for p in paths])
+    await _add_texts(database, paths)
     for query in ("desk", "kiosk", "img", "sk.", "100%_", "desk img", "\u00e9t\u00e9"):
         conditions = [
             compile_query(parse(query), database.backend, words_per_row=per_row)
