@@ -394,9 +394,7 @@ class FileRepository(BaseRepository[File]):
             left = wanted - len(rows)
             run = [*conditions, File.content_type == kind]
             if kind in whole:
-                rows += await self._plain_rows(
-                    keyset.statement(section, run, left, keys_first=True, seek=True)
-                )
+                rows += await self._plain_rows(_whole(section, run, left))
             else:
                 walked = [*conditions, File.content_type.between(kind, kind)]
                 walk = keyset.statement(section, walked, left, keys_first=True)
@@ -417,8 +415,7 @@ class FileRepository(BaseRepository[File]):
         to ``wanted`` matches of ``conditions`` in ``section`` read whole and sorted."""
         if budget_ms is None:
             return await self._plain_rows(walk)
-        whole = keyset.statement(section, conditions, wanted, keys_first=True, seek=True)
-        return await self._within(budget_ms, walk, whole)
+        return await self._within(budget_ms, walk, _whole(section, conditions, wanted))
 
     async def _within(
         self, budget_ms: int, query: Select[Any], instead: Select[Any]
@@ -503,3 +500,11 @@ def _duplicate_hashes(min_size: int, include_empty: bool) -> Subquery:
         .having(func.count() > 1)
         .subquery("duplicate_hashes")
     )
+
+
+def _whole(
+    section: keyset.Section, conditions: list[ColumnElement[bool]], wanted: int
+) -> Select[Any]:
+    """Up to ``wanted`` matches of ``conditions`` in ``section``, every match read first
+    and sorted (PostgreSQL's other way in, beside a walk of the sort index)."""
+    return keyset.statement(section, conditions, wanted, keys_first=True, seek=True)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
@@ -75,9 +75,10 @@ _FILES_ROWID = sa.column("rowid", sa.Integer, _selectable=File.__table__)
 FTS_TABLE = sa.table("files_fts", sa.column("rowid", sa.Integer))
 
 
-def _short_word(node: Node) -> bool:
-    """A word too short for the trigram index (``FTS_MIN_CHARS``)."""
-    return isinstance(node, Term) and len(node.text) < FTS_MIN_CHARS
+def trigram_word(node: Node) -> TypeGuard[Term]:
+    """A word a trigram index can look up (3 characters or more): FTS5's on SQLite,
+    ``pg_trgm``'s on PostgreSQL."""
+    return isinstance(node, Term) and len(node.text) >= FTS_MIN_CHARS
 
 
 def search_condition(
@@ -304,7 +305,8 @@ class _Compiler:
         return sa.and_(_fts_match(expression, indexed), *(self.compile(item) for item in rest))
 
     def disjunction(self, node: Node, items: tuple[Node, ...]) -> ColumnElement[bool]:
-        if not self.sqlite and not self.walked_words and any(map(_short_word, items)):
+        short = any(isinstance(item, Term) and not trigram_word(item) for item in items)
+        if short and not self.sqlite and not self.walked_words:
             # No index answers a word of 1-2 characters, so PostgreSQL tests every path
             # against each alternative: the words among them are tested the way a walk
             # tests them, not in the locale's ILIKE. At 1M files, ``qz OR zanzibar``

@@ -21,7 +21,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +53,7 @@ from filemeta_gui.repositories.query_sql import (
     fts_expression,
     fts_match_clause,
     tag_tree,
+    trigram_word,
 )
 
 PROBE_CAP = 2_000
@@ -399,7 +400,7 @@ async def _plan_postgresql(
         if seek:
             return PagePlan(seek=True, tag_ids=tag_ids)
     budget = None
-    if sort is not SortColumn.NAME and any(_trigram_word(item) for item in items):
+    if sort is not SortColumn.NAME and any(trigram_word(item) for item in items):
         condition = compile_query(node, backend, tag_ids=tag_ids)
         expected = await _expected_walk(session, condition, sort)
         if sort is SortColumn.TYPE and not continuing and (expected or 0) > SEEK_MAX_MATCHES:
@@ -590,12 +591,6 @@ def _walked_in_name_order(node: Node) -> bool:
     return has_word
 
 
-def _trigram_word(item: Node) -> TypeGuard[Term]:
-    """A word a trigram index can look up (3 characters or more): FTS5's on SQLite,
-    ``pg_trgm``'s on PostgreSQL."""
-    return isinstance(item, Term) and len(item.text) >= FTS_MIN_CHARS
-
-
 def _plain_ascii_words(items: Sequence[Node]) -> bool:
     """Is the query only words of 3 or more ASCII characters (``img``, ``2019 jpg``)?
 
@@ -604,7 +599,7 @@ def _plain_ascii_words(items: Sequence[Node]) -> bool:
     of ``img`` took 65-130 ms, building the set of its 193k matches, where testing the rows
     that follow the cursor finds 201 in ~1 ms.
     """
-    return all(_trigram_word(item) and item.text.isascii() for item in items)
+    return all(trigram_word(item) and item.text.isascii() for item in items)
 
 
 def _words_with_carried_filters(items: Sequence[Node]) -> bool:
@@ -631,7 +626,7 @@ def _tested_on_rows_only(node: Node) -> bool:
     word of 1-2 characters, or a ``path:`` glob that starts with a wildcard and has no
     literal run FTS could look for (``path:*qz*`` walked all 1M names in 3.2 s)."""
     if isinstance(node, Term):
-        return len(node.text) < FTS_MIN_CHARS
+        return not trigram_word(node)
     if isinstance(node, PathFilter):
         return not _indexed(node)
     if isinstance(node, And | Or):
