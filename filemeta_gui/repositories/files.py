@@ -75,7 +75,7 @@ def sort_column_name(column: SortColumn) -> str:
     return _SORT_ATTRIBUTES[column]
 
 
-def sort_value(row: File, column: SortColumn) -> object:
+def sort_value(row: File | Row[Any], column: SortColumn) -> object:
     """The value of ``sort_expression(column)`` for an already loaded row (a page cursor)."""
     value = getattr(row, _SORT_ATTRIBUTES[column])
     return "" if column is SortColumn.HASH and value is None else value
@@ -115,6 +115,7 @@ class FileRepository(BaseRepository[File]):
         type_runs: Sequence[str] | None = None,
         walk_budget_ms: int | None = None,
         whole_runs: frozenset[str] = frozenset(),
+        seekable: ColumnElement[bool] | None = None,
     ) -> tuple[list[Row[Any]], Cursor | None]:
         """One keyset page: rows after ``request.after`` in the requested order, as plain
         rows of every column (read like ``File`` objects, but not tracked by the session).
@@ -143,6 +144,8 @@ class FileRepository(BaseRepository[File]):
                 (``search_plan.PagePlan.walk_budget_ms``).
             whole_runs: in type order, the ``type_runs`` whose matches are read whole and
                 sorted rather than walked (``search_plan.PagePlan.whole_runs``).
+            seekable: with ``on_rows``, ``where`` written so that its own index finds the
+                matches, to read them whole when the walk's first window holds none.
         """
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[request.sort])
         limit = max(request.limit, 1)
@@ -161,7 +164,13 @@ class FileRepository(BaseRepository[File]):
             walked = (self._plain_rows, self._first_keys, sections[0], base)
             if on_rows is not None:
                 rows = await keyset.window_then_walk(
-                    *walked, [on_rows], [where], limit + 1, request.descending, row_window
+                    *walked,
+                    [on_rows],
+                    [where],
+                    limit + 1,
+                    request.descending,
+                    row_window,
+                    [] if seekable is None else [seekable],
                 )
                 sections = []
         if short_path_walk and where is not None and postgresql and len(sections) == 1:

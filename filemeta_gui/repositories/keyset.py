@@ -327,6 +327,7 @@ async def window_then_walk(
     wanted: int,
     descending: bool,
     window: tuple[int, int],
+    seekable: Sequence[ColumnElement[bool]] = (),
 ) -> list[Any]:
     """Up to ``wanted`` rows of ``section`` matching ``where`` (SQLite, plain words).
 
@@ -339,9 +340,15 @@ async def window_then_walk(
     If the matches found there, at the same density, say that at most ``window[1]`` more
     entries hold the rest, those are walked so too. Otherwise the walk goes on against
     the set: a word in 1% of the files (``beach``) pays for the window, ~4 ms.
+
+    Given ``seekable`` instead (``where`` written so that the words' FTS5 matches are the
+    way in, for words in few enough files: ``search_plan.PagePlan.whole_read``), the
+    matches past the walk are read whole and sorted: the walk's windows said nothing of
+    how far the rest are.
     """
     rows: list[Any] = []
     size, walk_max = window
+    rest: Section | None = None  # past the walk, to read whole
     for _ in range(2):  # the window, then the stretch it vouches for
         found, edge = await _walk_window(
             fetch, first_keys, section, [*base, *on_rows], size, wanted - len(rows)
@@ -349,6 +356,7 @@ async def window_then_walk(
         rows += found
         if edge is None:  # the page is full, or all of the section was tested
             return rows
+        rest = _past(section, edge, descending, scan=True) if seekable else None
         section = _past(section, edge, descending, scan=False)
         if not rows:
             break
@@ -356,6 +364,8 @@ async def window_then_walk(
         size = (wanted - len(rows)) * window[0] // len(rows) * 2
         if size > walk_max:
             break
+    if rest is not None:
+        return rows + await fetch(statement(rest, [*base, *seekable], wanted - len(rows)))
     return rows + await fetch(statement(section, [*base, *where], wanted - len(rows)))
 
 

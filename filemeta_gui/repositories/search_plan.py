@@ -86,6 +86,12 @@ PATH_WORD_WINDOW = 200_000
 """The entries such a walk tests when the word is in ``COMMON_WORDS`` files or more, which
 is as far as it is counted (60-80 ms at 1M files; counting all 193k matches of ``img``
 would take 10-25 ms more)."""
+WHOLE_READ_MATCHES = 32_000
+"""SQLite, orders whose index holds the path: plain words in fewer files are read whole
+and sorted when their walk's first window holds none of them (``PagePlan.whole_read``),
+~1.7 µs a match at 1M files, where walking on may pass the whole index (~0.3-0.5 µs an
+entry). Their count goes this far: for a word in more files, 1-3 ms more than counting to
+``COMMON_WORDS`` (``img``, ``2019``)."""
 TYPE_RUN_ORDERS = frozenset({SortColumn.NAME, SortColumn.TYPE})
 """The orders in which each type's files form one run of an index (``_type_runs``)."""
 TYPE_RUNS_MAX = 100
@@ -143,6 +149,11 @@ class PagePlan:
     """Plain words (SQLite): test them on the rows of the first ``[0]`` entries of the
     walk, and of up to ``[1]`` more if the matches found say so, then walk on against their
     set of FTS5 matches (``keyset.window_then_walk``, ``compile_query(words_per_row=True)``)."""
+    whole_read: bool = False
+    """With ``word_window``: the words are in fewer than ``WHOLE_READ_MATCHES`` files, so
+    if the first window holds none of them, they are read whole and sorted rather than
+    walked on for. At 1M files the first ``screenshot`` (29.8k files) is 448k entries down
+    the name index: walked on for, its page took 256 ms."""
     short_path_walk: bool = False
     """Words, with type and extension filters (PostgreSQL, name order): walk the name
     indexes that carry the path, testing each entry (``keyset.short_path_statement``,
@@ -231,6 +242,7 @@ async def plan_page(
     carried = sort in keyset.PATH_CARRIED and (words or _words_with_carried_filters(items))
     word_cap = COMMON_WORDS if words and (continuing or carried) else 0
     word_window: tuple[int, int] | None = None
+    whole_read = False
     files, per_entry = 0, WALK_US
     together = 0  # several filters: each counted this far for _rare_together
     if several:
@@ -244,12 +256,19 @@ async def plan_page(
         uncovered = type(group[0]) in _UNCOVERED or several
         seek_below = UNCOVERED_SEEK if uncovered else PROBE_CAP
         cap = max(ROW_TEST_MIN, seek_below, together) if tag else max(seek_below, together)
-        count = await _capped_count(session, group, backend, word_cap or cap)
+        # Words walked through the path counted further: whether to read them whole.
+        worded = carried and isinstance(group[0], Term)
+        counted_to = max(word_cap, WHOLE_READ_MATCHES) if worded else word_cap or cap
+        count = await _capped_count(session, group, backend, counted_to)
         counted.append((count, count >= (word_cap or cap), group))
-        if carried and isinstance(group[0], Term):
+        if worded:
             walked = max(1, int(count * PATH_WALK_PER_MATCH))
-            walked = PATH_WORD_WINDOW if count >= COMMON_WORDS else walked
-            word_window = (walked, walked)
+            whole_read = count < WHOLE_READ_MATCHES
+            # Matches spread evenly fill a window of twice as many entries from ~10k on
+            # (201 / share <= 2 × count at 1M files); for more than can be read whole, a
+            # wider window is cheaper than walking on against their set.
+            common = count >= COMMON_WORDS and not whole_read
+            word_window = (PATH_WORD_WINDOW,) * 2 if common else (walked, walked)
         elif word_cap and count >= COMMON_WORDS:
             word_window = (keyset.WORD_WINDOW, keyset.WORD_WALK_MAX)
         # A filter on the sort column is a range of the walk, read in order: the walk
@@ -267,7 +286,9 @@ async def plan_page(
         return PagePlan(frozenset(id(item) for item in best[1]), frozenset(row_tests), seek=True)
     opened = frozenset(id(item) for item in items if _walk_range(item) == column)
     bounded = _tested_on_rows_only(node)
-    return PagePlan(opened, frozenset(row_tests), bounded, word_window=word_window)
+    return PagePlan(
+        opened, frozenset(row_tests), bounded, word_window=word_window, whole_read=whole_read
+    )
 
 
 def _negated_tags(items: Sequence[Node]) -> list[int]:
@@ -487,10 +508,15 @@ async def _first_page_plan(
 ) -> list[dict[str, Any]]:
     """The steps of PostgreSQL's plan for the keys of a first page (``EXPLAIN``, ~1 ms),
     outermost first."""
-    connection = await session.connection()
     keys = select(File.id).where(live(), condition).order_by(*order)
+    return await _plan_steps(session, keys.limit(PAGE_ROWS))
+
+
+async def _plan_steps(session: AsyncSession, statement: Select[Any]) -> list[dict[str, Any]]:
+    """The steps of PostgreSQL's plan for ``statement``, outermost first."""
+    connection = await session.connection()
     # Expanding IN lists (``ext:``) written out, as the driver would receive them.
-    compiled = keys.limit(PAGE_ROWS).compile(
+    compiled = statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
     params = tuple(compiled.params[name] for name in compiled.positiontup or ())

@@ -15,10 +15,10 @@ from filemeta_gui.db.models import File, Folder
 from filemeta_gui.db.query_context import operation
 from filemeta_gui.domain.enums import AccessType, SortColumn
 from filemeta_gui.domain.errors import NotFoundError
-from filemeta_gui.domain.query import parse
+from filemeta_gui.domain.query import Node, parse
 from filemeta_gui.domain.records import FileRecord, Page, PageRequest
 from filemeta_gui.repositories.convert import file_record
-from filemeta_gui.repositories.files import FileRepository, live
+from filemeta_gui.repositories.files import Cursor, FileRepository, live
 from filemeta_gui.repositories.permissions import PermissionRepository
 from filemeta_gui.repositories.query_sql import compile_query, search_condition
 from filemeta_gui.repositories.search_plan import PagePlan, plan_page
@@ -30,6 +30,19 @@ class LibraryStats:
     files: int
     bytes: int
     folders: int
+
+
+@dataclass(frozen=True, slots=True)
+class _PlannedQuery:
+    """A query's condition compiled for one page, and how to read the page."""
+
+    where: ColumnElement[bool] | None
+    plan: PagePlan
+    on_rows: ColumnElement[bool] | None = None
+    """For plain words tested on the rows of a walk (``PagePlan.word_window``,
+    ``short_path_walk``): the same condition written to be tested on each row."""
+    seekable: ColumnElement[bool] | None = None
+    """For ``PagePlan.whole_read``: written so that every filter may use its index."""
 
 
 class LibraryService:
@@ -47,24 +60,37 @@ class LibraryService:
         where = self.condition(query)
         if self.policy.sees_nothing:  # identity.problem says why, in plain words
             return Page(rows=(), next_after=None)
+        node = parse(query) if query.strip() else None
         async with self.database.session() as session:
-            plan, on_rows = PagePlan(), None
-            if query.strip():
-                where, plan, on_rows = await self._planned_condition(session, query, request)
-            rows, next_after = await FileRepository(session).page(
-                request,
-                where=where,
-                bounded_walk=plan.bounded_walk,
-                seek=plan.seek,
-                on_rows=on_rows,
-                row_window=plan.word_window or (0, 0),
-                short_path_walk=plan.short_path_walk,
-                type_runs=plan.type_runs,
-                walk_budget_ms=plan.walk_budget_ms,
-                whole_runs=plan.whole_runs,
-            )
+            rows, next_after = await self._rows(session, node, where, request)
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)
+
+    async def _rows(
+        self,
+        session: AsyncSession,
+        node: Node | None,
+        where: ColumnElement[bool] | None,
+        request: PageRequest,
+    ) -> tuple[Sequence[Row[Any]], Cursor | None]:
+        """The rows of one page of ``node`` (None: every file, ``where`` the rights)."""
+        planned = _PlannedQuery(where, PagePlan())
+        if node is not None:
+            planned = await self._planned_condition(session, node, request)
+        plan = planned.plan
+        return await FileRepository(session).page(
+            request,
+            where=planned.where,
+            bounded_walk=plan.bounded_walk,
+            seek=plan.seek,
+            on_rows=planned.on_rows,
+            row_window=plan.word_window or (0, 0),
+            short_path_walk=plan.short_path_walk,
+            type_runs=plan.type_runs,
+            walk_budget_ms=plan.walk_budget_ms,
+            whole_runs=plan.whole_runs,
+            seekable=planned.seekable,
+        )
 
     @operation("library.anchors")
     async def anchors(
@@ -164,23 +190,20 @@ class LibraryService:
         return search_condition(query, self.database.backend) if query.strip() else None
 
     async def _planned_condition(
-        self, session: AsyncSession, query: str, request: PageRequest
-    ) -> tuple[ColumnElement[bool], PagePlan, ColumnElement[bool] | None]:
+        self, session: AsyncSession, node: Node, request: PageRequest
+    ) -> _PlannedQuery:
         """:meth:`condition`, compiled for one page: on SQLite the filters that may use an
-        index are chosen by counting (``repositories.search_plan``). Third: for plain words
-        tested on the rows of a walk (``PagePlan.word_window``, ``short_path_walk``), the
-        same condition written to be tested on each row."""
-        node = parse(query)
+        index are chosen by counting (``repositories.search_plan``)."""
         backend = self.database.backend
         continuing = request.after is not None
         plan = await plan_page(session, node, request.sort, backend, continuing)
         visible = self.policy.visible()
 
-        def compiled(words_per_row: bool) -> ColumnElement[bool]:
+        def compiled(words_per_row: bool, opened: bool = False) -> ColumnElement[bool]:
             condition = compile_query(
                 node,
                 backend,
-                open_nodes=plan.open_nodes,
+                open_nodes=None if opened else plan.open_nodes,
                 row_tests=plan.row_tests,
                 tag_ids=plan.tag_ids,
                 words_per_row=words_per_row,
@@ -189,7 +212,12 @@ class LibraryService:
             return condition if visible is None else and_(condition, visible)
 
         per_row = plan.word_window is not None or plan.short_path_walk
-        return compiled(False), plan, compiled(True) if per_row else None
+        return _PlannedQuery(
+            compiled(False),
+            plan,
+            on_rows=compiled(True) if per_row else None,
+            seekable=compiled(False, opened=True) if plan.whole_read else None,
+        )
 
     async def _records(
         self, session: AsyncSession, rows: Sequence[File | Row[Any]]

@@ -153,6 +153,9 @@ async def test_sqlite_chooses_its_way_in_by_counting(
     # from COMMON_WORDS (here 500) matches, and so do words beside type and extension
     # filters, which that index holds too. Other orders: only pages after a cursor, of
     # plain words alone in COMMON_WORDS files or more (zanzibar: ~430).
+    # Words in fewer than WHOLE_READ_MATCHES files are read whole past the walk, whose
+    # window is then twice their matches whatever their count.
+    monkeypatch.setattr(search_plan, "WHOLE_READ_MATCHES", 1_000)  # img: ~2k files
     queries = ("img", "trip img", "zanzibar", "img type:image", "img OR trip", "-img")
 
     async def windows(sort: SortColumn, continuing: bool) -> list:
@@ -169,6 +172,12 @@ async def test_sqlite_chooses_its_way_in_by_counting(
             assert chosen[:2] == [wide, wide] and chosen[3:] == [wide, None, None], chosen
             walked = chosen[2][0]  # zanzibar: twice its matches
             assert chosen[2] == (walked, walked) and 200 <= walked < 1_000, chosen
+    async with database.session() as session:
+        zanzibar = await plan_page(session, parse("zanzibar"), SortColumn.NAME, database.backend)
+        monkeypatch.setattr(search_plan, "WHOLE_READ_MATCHES", 10_000)
+        img = await plan_page(session, parse("img"), SortColumn.NAME, database.backend)
+    assert zanzibar.whole_read and img.whole_read, (zanzibar, img)
+    assert img.word_window == (4_008, 4_008), img  # 2,004 live files hold "img"
     rows_first = (keyset.WORD_WINDOW, keyset.WORD_WALK_MAX)
     assert await windows(SortColumn.SIZE, True) == [rows_first] * 2 + [None] * 4
     assert await windows(SortColumn.SIZE, False) == [None] * 6
@@ -250,6 +259,34 @@ async def test_sqlite_reads_few_matches_of_a_short_word_by_rowid(services: Servi
     assert sum("json_group_array" in sql for sql in sqls) == 1, sqls
     looked_up = [sql for sql in sqls if "SELECT files.id," in sql and "json_each" in sql]
     assert len(looked_up) == 2 and "hash_value IS NULL" in looked_up[0], sqls
+
+
+@only_sqlite
+@pytest.mark.usefixtures("small_thresholds")
+async def test_sqlite_reads_the_rest_of_a_word_whole_past_its_walk(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In name order every ``VID_`` file sorts after the 2,000 ``IMG_`` ones, past the
+    word's first window: in fewer than ``WHOLE_READ_MATCHES`` files, its matches past the
+    walk are read through FTS5 and sorted; in more, the walk goes on. Either way, the
+    plain pages, in both directions."""
+    await load_library(services.database)
+
+    async def sorted_reads(desc: bool) -> list[str]:
+        """The first page's whole reads; every page checked against the plain ones."""
+        expected = await _plain(services, "vid", SortColumn.NAME, desc)
+        assert len(expected) > PAGE
+        assert await _planned(services, "vid", SortColumn.NAME, desc) == expected
+        request = PageRequest(sort=SortColumn.NAME, descending=desc, limit=PAGE)
+        with captured(services.database) as statements:
+            await services.library.page("vid", request)
+        return [sql for sql, _ in statements if "ORDER BY +files.filename" in sql]
+
+    (read_whole,) = await sorted_reads(False)
+    assert "files_fts MATCH" in read_whole, read_whole
+    assert not await sorted_reads(True)  # Z to A, the VID_ files come first
+    monkeypatch.setattr(search_plan, "WHOLE_READ_MATCHES", 100)
+    assert not await sorted_reads(False)
 
 
 @only_postgresql
