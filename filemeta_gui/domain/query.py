@@ -196,6 +196,26 @@ def describe(node: Node) -> str:
     return str(node)
 
 
+def top_or(node: Node) -> Or | None:
+    """The OR that is ``node``, or the one OR among its clauses (None: none, or several)."""
+    if isinstance(node, Or):
+        return node
+    ors = [item for item in node.items if isinstance(item, Or)] if isinstance(node, And) else []
+    return ors[0] if len(ors) == 1 else None
+
+
+def with_choice(node: Node, either: Or, choice: Node) -> Node:
+    """``node`` with its OR ``either`` (see :func:`top_or`) narrowed to ``choice``: with
+    ``either`` = ``jpg OR png``, ``trip jpg OR png`` becomes ``trip jpg``. Flat, as the
+    parser makes it (clauses of a chosen AND join the others)."""
+    if node is either:
+        return choice
+    assert isinstance(node, And)
+    at = node.items.index(either)
+    chosen = choice.items if isinstance(choice, And) else (choice,)
+    return And((*node.items[:at], *chosen, *node.items[at + 1 :]))
+
+
 def parse(text: str) -> Node:
     """Parse a query; raises :class:`QuerySyntaxError` for malformed input."""
     parser = _Parser(tokenize(text))

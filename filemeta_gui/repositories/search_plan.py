@@ -120,6 +120,10 @@ WHOLE_RUN_MATCHES = 3_000
 matches has them read whole and sorted (``PagePlan.whole_runs``), ~20 ms at most
 (``SEEK_US_PER_MATCH``), whatever share of the type they are."""
 
+APART_BELOW = 5_000
+"""An alternative of an OR in fewer files is read apart (``alternatives_apart``): through
+its own index, 5,000 matches are read and sorted in ~10-20 ms."""
+
 _FILTER_COLUMNS: dict[type, str] = {
     TypeFilter: "content_type",
     ExtFilter: "extension",
@@ -431,6 +435,53 @@ async def _plan_postgresql(
             return PagePlan(tag_ids=tag_ids, type_runs=kinds, whole_runs=few)
         budget = _walk_budget(expected, continuing)
     return PagePlan(tag_ids=tag_ids, walk_budget_ms=budget)
+
+
+async def alternatives_apart(
+    session: AsyncSession, items: Sequence[Node], backend: Backend
+) -> tuple[Node, ...]:
+    """The alternatives of an OR that are in fewer than ``APART_BELOW`` files, found
+    through their own index: read apart, a page of each (``LibraryService.page``).
+
+    Tested as one condition, an OR has no index: the page walks the sort order testing
+    every alternative on each file until 201 match. Quick when they are common together;
+    when they are not, the walk passes the whole library: at 1M files ``qz OR zanzibar``
+    took 258 ms on SQLite and 304 ms on PostgreSQL, ``tag:reef OR zanzibar`` 3.9 s on
+    PostgreSQL. Each alternative apart is found the way its own page is, and the rest
+    stay together, where a common one among them ends the walk soon (``qz OR img``: 110
+    ms, against 180 ms for ``qz`` alone). A word of 1-2 characters, or a negation, is
+    never apart: no index finds it, and alone it is walked for to the end.
+
+    Counted through the index on SQLite (up to ``APART_BELOW``), and for tags on
+    PostgreSQL; otherwise PostgreSQL's estimate (``EXPLAIN``, ~1 ms), within a factor of
+    two for words: counting 5,000 matches through the trigram index took 25-40 ms.
+    """
+    apart = []
+    for item in items:
+        if not (fts_expression(item) or _indexed_filter(item)):
+            continue
+        if backend is Backend.SQLITE:
+            few = await _capped_count(session, [item], backend, APART_BELOW) < APART_BELOW
+        elif isinstance(item, TagFilter):
+            links = select(FileTag.file_id).where(FileTag.tag_id.in_(tag_tree(item.name)))
+            few = await _count_up_to(session, links, APART_BELOW) < APART_BELOW
+        else:
+            few = await _estimated_matches(session, compile_query(item, backend)) < APART_BELOW
+        if few:
+            apart.append(item)
+    return tuple(apart)
+
+
+def _indexed_filter(item: Node) -> bool:
+    return type(item) in _FILTER_COLUMNS and _indexed(item)
+
+
+async def _estimated_matches(session: AsyncSession, condition: ColumnElement[bool]) -> float:
+    """PostgreSQL's estimate of the live files matching ``condition``."""
+    steps = await _plan_steps(
+        session, select(literal(1)).select_from(File).where(live(), condition)
+    )
+    return float(steps[0].get("Plan Rows", 0))
 
 
 async def _planner_walks_names(session: AsyncSession, condition: ColumnElement[bool]) -> bool:

@@ -15,13 +15,14 @@ from filemeta_gui.db.models import File, Folder
 from filemeta_gui.db.query_context import operation
 from filemeta_gui.domain.enums import AccessType, SortColumn
 from filemeta_gui.domain.errors import NotFoundError
-from filemeta_gui.domain.query import Node, parse
+from filemeta_gui.domain.query import Node, Or, parse, top_or, with_choice
 from filemeta_gui.domain.records import FileRecord, Page, PageRequest
+from filemeta_gui.repositories.base import among_ids
 from filemeta_gui.repositories.convert import file_record
-from filemeta_gui.repositories.files import Cursor, FileRepository, live
+from filemeta_gui.repositories.files import Cursor, FileRepository, live, sort_value
 from filemeta_gui.repositories.permissions import PermissionRepository
 from filemeta_gui.repositories.query_sql import compile_query, search_condition
-from filemeta_gui.repositories.search_plan import PagePlan, plan_page
+from filemeta_gui.repositories.search_plan import PagePlan, alternatives_apart, plan_page
 from filemeta_gui.services.access import AccessPolicy
 
 
@@ -30,6 +31,10 @@ class LibraryStats:
     files: int
     bytes: int
     folders: int
+
+
+ALTERNATIVES_MAX = 4
+"""An OR of more alternatives is read as one condition: each apart costs a page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +67,45 @@ class LibraryService:
             return Page(rows=(), next_after=None)
         node = parse(query) if query.strip() else None
         async with self.database.session() as session:
-            rows, next_after = await self._rows(session, node, where, request)
+            choices = await self._choices(session, node) if node is not None else ()
+            if choices:
+                rows, next_after = await self._either_rows(session, choices, request)
+            else:
+                rows, next_after = await self._rows(session, node, where, request)
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)
+
+    async def _choices(self, session: AsyncSession, node: Node) -> tuple[Node, ...]:
+        """``node`` as an OR of queries to read apart, a page of each: its alternatives
+        in few files apart, the others together (``search_plan.alternatives_apart``).
+        Empty when it is better read as one."""
+        either = top_or(node)
+        if either is None or len(either.items) > ALTERNATIVES_MAX:
+            return ()
+        apart = await alternatives_apart(session, either.items, self.database.backend)
+        if not apart:
+            return ()
+        rest = tuple(item for item in either.items if item not in apart)
+        together = (rest[0] if len(rest) == 1 else Or(rest),) if rest else ()
+        return tuple(with_choice(node, either, choice) for choice in (*apart, *together))
+
+    async def _either_rows(
+        self, session: AsyncSession, choices: Sequence[Node], request: PageRequest
+    ) -> tuple[Sequence[Row[Any]], Cursor | None]:
+        """A page of files matching any of ``choices``: each one's page, planned alone,
+        then the first of all of them in order."""
+        found: dict[uuid.UUID, Row[Any]] = {}
+        more = False
+        for choice in choices:
+            rows, next_after = await self._rows(session, choice, None, request)
+            found.update((row.id, row) for row in rows)
+            more = more or next_after is not None
+        # Sorted by the database, whose collation orders the names.
+        among = among_ids(File.id, list(found), self.database.backend.value)
+        rows, next_after = await FileRepository(session).page(request, where=among, seek=True)
+        if next_after is None and more and rows:  # a choice has rows past these
+            next_after = (sort_value(rows[-1], request.sort), rows[-1].id)
+        return rows, next_after
 
     async def _rows(
         self,

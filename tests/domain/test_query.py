@@ -24,6 +24,8 @@ from filemeta_gui.domain.query import (
     TypeFilter,
     describe,
     parse,
+    top_or,
+    with_choice,
 )
 
 a, b, c, d = Term("a"), Term("b"), Term("c"), Term("d")
@@ -253,6 +255,27 @@ def test_describe_reads_naturally() -> None:
     assert describe(parse("modified:<=2024")) == "modified:<2025-01-01"
     assert describe(parse('a OR "b c"  -d')) == 'a OR "b c" -d'
     assert describe(parse("")) == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a OR b", ["a", "b"]),
+        ("trip a OR b", ["trip a", "trip b"]),  # OR binds tighter than the AND
+        ("a OR b -c tag:x", ["a -c tag:x", "b -c tag:x"]),
+        ("x (a b) OR (c -d)", ["x a b", "x c -d"]),
+        ("a OR b OR c", ["a", "b", "c"]),
+        ("a OR b c OR d", []),  # two of them would multiply
+        ("-(a OR b)", []),
+        ("a b", []),
+        ("a", []),
+    ],
+)
+def test_one_or_narrows_to_each_of_its_choices(query: str, expected: list[str]) -> None:
+    node = parse(query)
+    either = top_or(node)
+    choices = [with_choice(node, either, item) for item in either.items] if either else []
+    assert choices == [parse(text) for text in expected]
 
 
 def test_nodes_are_frozen_and_hashable() -> None:

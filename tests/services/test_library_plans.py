@@ -39,7 +39,8 @@ QUERIES = (
     "modified:<1971", "path:/home/me/trip/1*", "img -zanzibar", "type:video zanzibar",
     f"tag:{COMMON_TAG} vid", "00 OR zanzibar", "-img", "path:*zz*", "path:*/1?/*",
     "-tag:nosuchtag", f"-tag:{RARE_TAG}", "trip img", "mp4", "jpg", f"-tag:{COMMON_TAG}",
-    f"zanzibar -tag:{COMMON_TAG}", f"type:video -tag:{RARE_TAG}",
+    f"zanzibar -tag:{COMMON_TAG}", f"type:video -tag:{RARE_TAG}", "vid_0001 OR zanzibar",
+    "trip mp4 OR vid_0002", f"q OR type:{RARE_TYPE} OR -img",
 )  # fmt: skip
 ORDERS = (
     (SortColumn.NAME, False), (SortColumn.SIZE, True), (SortColumn.HASH, False),
@@ -97,6 +98,35 @@ async def test_planned_pages_are_the_plain_pages(services: Services, query: str)
     for sort, desc in ORDERS:
         expected = await _plain(services, query, sort, desc)
         assert await _planned(services, query, sort, desc) == expected, (sort, desc)
+
+
+async def test_an_or_reads_its_rare_alternatives_apart(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No index answers ``q OR zanzibar`` as one condition: zanzibar's ~430 files, under
+    ``APART_BELOW``, are read through the word's index, apart from ``q``, and the first of
+    both make the page. In more files, they are tested together on one walk."""
+    await load_library(services.database)
+    expected = await _plain(services, "q OR zanzibar", SortColumn.NAME, False)
+    assert len(expected) > 300  # zanzibar's; no path holds a q
+    seen, after = [], None
+    with captured(services.database) as statements:
+        # Pages of 100: each holds zanzibar's alone, and must still say that more follow.
+        while len(seen) < len(expected) + 1:
+            request = PageRequest(limit=100, after=after)
+            page = await services.library.page("q OR zanzibar", request)
+            seen += [row.id for row in page.rows]
+            if (after := page.next_after) is None:
+                break
+    assert seen == expected
+    asked = [str(params) for _, params in statements]
+    assert any("zanzibar" in p for p in asked) and any("%q%" in p for p in asked), asked
+    assert not [p for p in asked if "zanzibar" in p and "%q%" in p]
+    monkeypatch.setattr(search_plan, "APART_BELOW", 400)
+    with captured(services.database) as statements:
+        await services.library.page("q OR zanzibar", PageRequest(limit=100))
+    asked = [str(params) for _, params in statements]
+    assert [p for p in asked if "zanzibar" in p and "%q%" in p], asked
 
 
 @only_sqlite  # PostgreSQL plans with its own statistics
