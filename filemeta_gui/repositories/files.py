@@ -19,6 +19,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from filemeta_gui.db.errors import query_cancelled
@@ -27,7 +28,7 @@ from filemeta_gui.db.types import utcnow
 from filemeta_gui.domain.enums import SortColumn
 from filemeta_gui.domain.errors import ValidationError
 from filemeta_gui.domain.records import PageRequest
-from filemeta_gui.repositories import keyset
+from filemeta_gui.repositories import keyset, race
 from filemeta_gui.repositories.anchors import hop_statement, numbered_statement, section_count
 from filemeta_gui.repositories.base import (
     ID_CHUNK,
@@ -43,6 +44,17 @@ from filemeta_gui.repositories.base import (
 from filemeta_gui.repositories.convert import FILE_COLUMNS
 
 Cursor = tuple[object, uuid.UUID]
+RACE_HEAD_START = 0.1
+"""The share of its budget a walk runs alone before reading the matches whole races it
+(``race.first_of``): a walk that ends sooner costs no second connection. Racing slows a
+walk that would have ended soon after (the two statements and the client share two
+cores), so a longer head start helps those and delays the pages whose walk is hopeless;
+the read is expected to take the budget, so a tenth of it delays a read that wins by a
+tenth. At 1M files, p50 ms with a head start of 8 / 20 / 40 ms: ``screenshot`` by size
+149 / 159 / 181, by folder Z to A 152 / 173 / 190; ``beach`` by type 80 / 95 / 45."""
+RACE_READ_MAX_MS = 300
+"""Budgets up to this long race; a longer one foretells a read slower than most walks
+(``img``: 448 ms, its walks 40-260 ms), which then run alone until the budget is spent."""
 DuplicateRows = tuple[str, int, list[Row[Any]]]
 """A group's hash, size and rows (plain rows of ``FILE_COLUMNS``, read like ``File``)."""
 
@@ -89,6 +101,12 @@ def live() -> ColumnElement[bool]:
 class FileRepository(BaseRepository[File]):
     model = File
     noun = "file"
+
+    def __init__(self, session: AsyncSession, racer: race.SessionFactory | None = None) -> None:
+        """``racer``: PostgreSQL, sessions of the same library, for a walk under a budget
+        to race the read of every match (``race.first_of``) rather than run first."""
+        super().__init__(session)
+        self.racer = racer
 
     async def get_by_path(self, path: str) -> File | None:
         """The row at ``path`` (its display text), soft-deleted or not."""
@@ -420,11 +438,17 @@ class FileRepository(BaseRepository[File]):
         conditions: list[ColumnElement[bool]],
         wanted: int,
     ) -> list[Row[Any]]:
-        """The rows of ``walk``; under a budget (PostgreSQL), once it has run that long, up
-        to ``wanted`` matches of ``conditions`` in ``section`` read whole and sorted."""
+        """The rows of ``walk``; under a budget (PostgreSQL), or of up to ``wanted`` matches
+        of ``conditions`` in ``section`` read whole and sorted: raced from
+        ``RACE_HEAD_START`` of the budget on with a ``racer`` (budgets up to
+        ``RACE_READ_MAX_MS``), else once the walk has run for the budget."""
         if budget_ms is None:
             return await self._plain_rows(walk)
-        return await self._within(budget_ms, walk, _whole(section, conditions, wanted))
+        whole = _whole(section, conditions, wanted)
+        if self.racer is not None and budget_ms <= RACE_READ_MAX_MS:
+            head_start = budget_ms * RACE_HEAD_START
+            return await race.first_of(self.racer, head_start, walk, whole)
+        return await self._within(budget_ms, walk, whole)
 
     async def _within(
         self, budget_ms: int, query: Select[Any], instead: Select[Any]

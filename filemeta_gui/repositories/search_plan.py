@@ -113,8 +113,9 @@ SEEK_US_PER_MATCH = 4.0
 walks the budget then cut were read whole after up to 1.5 times as long as that took
 (``screenshot`` in size, type or folder order: 295-377 ms, now 231-254)."""
 SEEK_MAX_MATCHES = 50_000
-"""PostgreSQL: a walk for a word the planner expects in more files is left alone: reading
-them all would take longer than most walks (``img``: 448 ms)."""
+"""PostgreSQL, a word in type order: the planner expects it in more files, so reading them
+all would take longer than most walks (``img``: 448 ms), and the types holding them are
+read in turn instead (``_types_holding``)."""
 WHOLE_RUN_MATCHES = 3_000
 """PostgreSQL, a common word in type order: a type holding at most this many of its
 matches has them read whole and sorted (``PagePlan.whole_runs``), ~20 ms at most
@@ -516,15 +517,17 @@ def _walk_budget(expected: float | None, continuing: bool) -> int | None:
     by folder 0.56 s; ``beach`` by size 122 ms, where its matches were read whole and
     sorted in 102 and 35 ms. Which way is faster shows only once the walk has run, so it
     gets as long as reading the matches whole is expected to take (the planner's estimate
-    of their number, times ``SEEK_US_PER_MATCH``), at least ``WALK_BUDGET_MS``: a page
-    then never takes much more than twice the faster way. A word the planner expects in
-    more than ``SEEK_MAX_MATCHES`` files keeps the walk alone.
+    of their number, times ``SEEK_US_PER_MATCH``), at least ``WALK_BUDGET_MS``, and from
+    a share of that on the read races it (``race.first_of``): a page takes about as long
+    as the faster way. The planner's estimate may be twice the matches: ``pdf`` (24.8k)
+    was expected in 50k files, which until the fourteenth session was past
+    ``SEEK_MAX_MATCHES`` and kept the walk alone, 552 ms by folder, Z to A.
 
     A page after the first (``continuing``) walks on from a match, among others as a
     rule, so its walk gets twice as long: ``pdf`` by type, Z to A, took 126-179 ms a
     page walked on, and ~200 ms stopped at 80 ms and read whole.
     """
-    if expected is None or expected > SEEK_MAX_MATCHES:
+    if expected is None:
         return None
     return max(_least_budget(continuing), round(expected * SEEK_US_PER_MATCH / 1000))
 

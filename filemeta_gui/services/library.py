@@ -119,7 +119,9 @@ class LibraryService:
         if node is not None:
             planned = await self._planned_condition(session, node, request)
         plan = planned.plan
-        return await FileRepository(session).page(
+        # PostgreSQL: a walk under a budget races reading the matches whole (race.py).
+        racer = None if self.database.is_sqlite else self.database.session
+        return await FileRepository(session, racer).page(
             request,
             where=planned.where,
             bounded_walk=plan.bounded_walk,

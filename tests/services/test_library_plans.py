@@ -629,18 +629,15 @@ async def test_postgresql_gives_its_walks_for_words_a_budget(services: Services)
     assert await budget("type:image", SortColumn.SIZE) is None
 
 
-@only_postgresql
-async def test_postgresql_caps_what_a_budget_allows(
-    services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past ``SEEK_MAX_MATCHES`` expected matches, reading them whole would cost more than
-    most walks: the walk is left alone."""
-    database = services.database
-    await load_library(database)
-    monkeypatch.setattr(search_plan, "SEEK_MAX_MATCHES", 100)
-    async with database.session() as session:
-        plan = await plan_page(session, parse("trip"), SortColumn.SIZE, database.backend)
-    assert plan.walk_budget_ms is None
+def test_postgresql_budgets_a_walk_for_as_long_as_the_read_is_expected_to_take() -> None:
+    """However many matches the planner expects: ``pdf`` (24.8k files at 1M) was expected
+    in 50,002, and walked alone for 552 ms by folder, Z to A, past a cap at 50,000."""
+    assert search_plan._walk_budget(None, False) is None  # the planner does not walk
+    assert search_plan._walk_budget(1_000, False) == search_plan.WALK_BUDGET_MS
+    assert search_plan._walk_budget(1_000, True) == 2 * search_plan.WALK_BUDGET_MS
+    assert (
+        search_plan._walk_budget(100_000, False) == 100_000 * search_plan.SEEK_US_PER_MATCH // 1000
+    )
 
 
 # Tested on every row a walk passes: 0.3 ms each, so a walk for 201 matches of a word in
@@ -654,16 +651,18 @@ async def _budgeted_page(
     budget_ms: int | None,
     sort: SortColumn = SortColumn.SIZE,
     type_runs: tuple[str, ...] | None = None,
+    raced: bool = False,
 ) -> tuple[list[object], list[str], str]:
     """Ids of the first page of ``query`` in ``sort`` order, last first, under
-    ``budget_ms``, with every row tested slowly; the statements sent; and
-    ``statement_timeout`` afterwards."""
+    ``budget_ms`` (``raced``: as ``LibraryService`` reads it), with every row tested
+    slowly; the statements sent; and ``statement_timeout`` afterwards."""
     database = services.database
     where = sa.and_(search_condition(query, database.backend), _SLOW)
     request = PageRequest(sort=sort, descending=True, limit=50)
+    racer = database.session if raced else None
     async with database.session() as session:
         with captured(database) as statements:
-            rows, _ = await FileRepository(session).page(
+            rows, _ = await FileRepository(session, racer).page(
                 request, where=where, type_runs=type_runs, walk_budget_ms=budget_ms
             )
         timeout = await session.scalar(sa.text("SHOW statement_timeout"))
@@ -713,6 +712,20 @@ async def test_a_walk_within_its_budget_is_kept(services: Services) -> None:
     kept, sent, after = await _budgeted_page(services, "trip", 60_000)
     assert kept == plain and len(sent) == 1 and "MATERIALIZED" not in sent[0]
     assert after == before
+
+
+@only_postgresql
+async def test_a_walk_under_a_budget_races_the_read_of_every_match(services: Services) -> None:
+    """With sessions to race on, the read joins the walk after ``RACE_HEAD_START`` of the
+    budget (10 ms; the walk takes ~100 ms here), and whichever answers first gives the
+    page, the other cancelled: the plain page either way."""
+    await load_library(services.database)
+    plain, _, _ = await _budgeted_page(services, "zanzibar", None)
+    raced, sent, _ = await _budgeted_page(services, "zanzibar", 100, raced=True)
+    assert raced == plain and len(plain) == 50
+    assert sum("MATERIALIZED" in sql for sql in sent) == 1, sent
+    assert sum("pg_cancel_backend" in sql for sql in sent) >= 1, sent
+    assert services.database.pool_status().checked_out == 0
 
 
 @only_postgresql
