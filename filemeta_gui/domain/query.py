@@ -196,6 +196,18 @@ def describe(node: Node) -> str:
     return str(node)
 
 
+def tag_filters(node: Node) -> list[TagFilter]:
+    """Every tag filter in ``node``, at any depth."""
+    match node:
+        case TagFilter():
+            return [node]
+        case And(items) | Or(items):
+            return [found for item in items for found in tag_filters(item)]
+        case Not(item):
+            return tag_filters(item)
+    return []
+
+
 def top_or(node: Node) -> Or | None:
     """The OR that is ``node``, or the one OR among its clauses (None: none, or several)."""
     if isinstance(node, Or):

@@ -22,7 +22,12 @@ from filemeta_gui.repositories.convert import file_record
 from filemeta_gui.repositories.files import Cursor, FileRepository, live, sort_value
 from filemeta_gui.repositories.permissions import PermissionRepository
 from filemeta_gui.repositories.query_sql import compile_query, search_condition
-from filemeta_gui.repositories.search_plan import PagePlan, alternatives_apart, plan_page
+from filemeta_gui.repositories.search_plan import (
+    PagePlan,
+    alternatives_apart,
+    plan_page,
+    tree_ids,
+)
 from filemeta_gui.services.access import AccessPolicy
 
 
@@ -145,22 +150,39 @@ class LibraryService:
         ``PageRequest(sort, descending, limit=every, after=anchors[k])``, so a view can
         show rows at any depth with one keyset query. Same rights as :meth:`page`.
         """
-        where = self.condition(query)
+        self.condition(query)  # QuerySyntaxError before any session
         if self.policy.sees_nothing:
             return []
         async with self.database.session() as session:
+            where = await self._server_condition(session, query)
             return await FileRepository(session).anchors(sort, descending, every, where=where)
 
     @operation("library.count")
     async def count(self, query: str = "") -> int:
-        where = self.condition(query)
+        self.condition(query)  # QuerySyntaxError before any session
         if self.policy.sees_nothing:
             return 0
         statement = select(func.count()).select_from(File).where(live())
-        if where is not None:
-            statement = statement.where(where)
         async with self.database.session() as session:
+            where = await self._server_condition(session, query)
+            if where is not None:
+                statement = statement.where(where)
             return int(await session.scalar(statement) or 0)
+
+    async def _server_condition(
+        self, session: AsyncSession, query: str
+    ) -> ColumnElement[bool] | None:
+        """:meth:`condition`; on PostgreSQL with each tag filter's tree read first, as ids
+        (``search_plan.tree_ids``): inside an OR the tree was searched for every file."""
+        if self.database.is_sqlite or not query.strip():
+            return self.condition(query)
+        node = parse(query)
+        tag_ids = await tree_ids(session, node)
+        if not tag_ids:
+            return self.condition(query)
+        condition = compile_query(node, self.database.backend, tag_ids=tag_ids)
+        visible = self.policy.visible()
+        return condition if visible is None else and_(condition, visible)
 
     @operation("library.get")
     async def get(self, file_id: uuid.UUID) -> FileRecord:

@@ -24,6 +24,7 @@ from filemeta_gui.domain.query import (
     TypeFilter,
     describe,
     parse,
+    tag_filters,
     top_or,
     with_choice,
 )
@@ -276,6 +277,12 @@ def test_one_or_narrows_to_each_of_its_choices(query: str, expected: list[str]) 
     either = top_or(node)
     choices = [with_choice(node, either, item) for item in either.items] if either else []
     assert choices == [parse(text) for text in expected]
+
+
+def test_tag_filters_are_found_at_any_depth() -> None:
+    node = parse("tag:a (b OR -tag:c) -(tag:d OR x)")
+    assert [tag.name for tag in tag_filters(node)] == ["a", "c", "d"]
+    assert tag_filters(parse("a b OR c")) == []
 
 
 def test_nodes_are_frozen_and_hashable() -> None:
