@@ -46,8 +46,8 @@ class _Runner:
 
     def __init__(self, sessions: SessionFactory, statement: Select[Any]) -> None:
         self.statement = statement
+        # The rows; None if the statement was cancelled.
         self.answer: asyncio.Future[Rows | None] = asyncio.get_running_loop().create_future()
-        """The rows; None if the statement was cancelled."""
         self.pid: int | None = None  # the server process
         self.running = False  # the statement is sent and has not answered
         self.release = asyncio.Event()
@@ -79,14 +79,17 @@ class _Runner:
 
     async def stop(self, sessions: SessionFactory) -> None:
         """Cancel the statement until it answers (sent only while it runs), then let its
-        session end."""
-        if not self.answer.done():
-            async with sessions() as session:
-                while not self.answer.done():
-                    if self.running:
-                        await session.execute(select(func.pg_cancel_backend(self.pid)))
-                    await asyncio.wait({self.answer}, timeout=CANCEL_RETRY_S)
-        self.release.set()
+        session end. Interrupted, the session is let go all the same: a statement left to
+        run to its end costs time, a session held for ever a connection."""
+        try:
+            if not self.answer.done():
+                async with sessions() as session:
+                    while not self.answer.done():
+                        if self.running:
+                            await session.execute(select(func.pg_cancel_backend(self.pid)))
+                        await asyncio.wait({self.answer}, timeout=CANCEL_RETRY_S)
+        finally:
+            self.release.set()
         await self.task
         with contextlib.suppress(Exception):  # retrieved: the loser's error does not matter
             self.answer.result()
@@ -114,5 +117,9 @@ async def first_of(
                     waiting[runners[-1].answer] = runners[-1]
         raise RuntimeError("both ways to a page were cancelled")
     finally:
-        for runner in runners:
-            await runner.stop(sessions)
+        try:
+            for runner in runners:
+                await runner.stop(sessions)
+        finally:  # the caller cancelled while one was being stopped: let the others go
+            for runner in runners:
+                runner.release.set()

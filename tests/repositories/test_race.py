@@ -3,6 +3,7 @@ statement is stopped on the server, and no connection is left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -70,5 +71,20 @@ async def test_an_error_is_raised_and_the_other_statement_stopped(database: Data
     # session says it in its own words.
     with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
         await _first_of(database, 0, _answer(1, 30), failing)
+    assert await _sleepers(database) == 0
+    assert database.pool_status().checked_out == 0
+
+
+async def test_a_caller_cancelled_mid_race_stops_both(database: Database) -> None:
+    """The window cancels a page it no longer needs: both statements are stopped on the
+    server, and their connections go back to the pool."""
+    racing = asyncio.ensure_future(
+        race.first_of(database.session, 0, _answer(1, 30), _answer(2, 30))
+    )
+    await asyncio.sleep(0.3)
+    assert await _sleepers(database) == 2
+    racing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await racing
     assert await _sleepers(database) == 0
     assert database.pool_status().checked_out == 0

@@ -804,4 +804,3 @@ def test_the_rarest_filter_must_be_counted_whole_to_be_the_way_in() -> None:
     assert choose(rarest_capped, 1_000_000, search_plan.WALK_US) is None
     dense = [(20_000, False, (word,)), (900_000, False, (kind,))]  # 201 found in ~11k entries
     assert choose(dense, 1_000_000, search_plan.WALK_US) is None
-
