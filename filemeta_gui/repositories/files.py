@@ -44,6 +44,8 @@ from filemeta_gui.repositories.base import (
 from filemeta_gui.repositories.convert import FILE_COLUMNS
 
 Cursor = tuple[object, uuid.UUID]
+ANCHORS_LISTED = 100_000
+"""SQLite: anchors ``listed_first`` number the matches alone when fewer (``anchors``)."""
 RACE_HEAD_START = 0.1
 """The share of its budget a walk runs alone before reading the matches whole races it
 (``race.first_of``): a walk that ends sooner costs no second connection. Racing slows a
@@ -241,6 +243,7 @@ class FileRepository(BaseRepository[File]):
         every: int,
         where: ColumnElement[bool] | None = None,
         include_deleted: bool = False,
+        listed_first: bool = False,
     ) -> list[Cursor]:
         """The keyset cursor of every ``every``-th row, in the order :meth:`page` walks.
 
@@ -248,15 +251,26 @@ class FileRepository(BaseRepository[File]):
         so block ``k + 1`` of the list is ``PageRequest(after=anchors[k], limit=every)``:
         any depth is one keyset query, never an OFFSET scan. One pass over the sort index,
         or over the matches of ``where`` (see ``repositories/anchors.py``).
+
+        ``listed_first`` (SQLite, ``search_plan.anchors_listed_first``): ``where`` is one
+        the sort index cannot test, so numbering along it reads each entry's table row
+        (at 1M files, ``qz`` by size 2.3 s, ``size:>100MB`` by name 2.0 s). Its matches,
+        if fewer than ``ANCHORS_LISTED``, are listed first through whichever index serves
+        them, and only those are numbered (0.05-0.23 s).
         """
         conditions = [] if include_deleted else [live()]
         if where is not None:
             conditions.append(where)
         key: ColumnElement[Any] = getattr(File, _SORT_ATTRIBUTES[sort])
-        sections = keyset.sections(key, PageRequest(sort=sort, descending=descending))
+        request = PageRequest(sort=sort, descending=descending)
+        sections = keyset.sections(key, request)
+        dialect = dialect_name(self.session)
+        if listed_first and where is not None and dialect == "sqlite":
+            listed = await keyset.listed_matches(self._first_keys, conditions, ANCHORS_LISTED)
+            if listed is not None:
+                sections, conditions = keyset.sections(key, request, blind=True), [listed]
         # SQLite ranges a row-value comparison on its first column only: hopping through a
         # few huge groups of equal values (types) re-reads each from its start (29 s at 1M).
-        dialect = dialect_name(self.session)
         hop = where is None and not (sort is SortColumn.TYPE and dialect == "sqlite")
         found: list[Cursor] = []
         before = 0

@@ -269,7 +269,7 @@ async def walk_then_scan(
         rows += found
         if beyond is not None:
             if not counted:
-                listed, counted = await _listed_matches(first_keys, conditions), True
+                listed, counted = await listed_matches(first_keys, conditions), True
             if listed is not None:
                 beyond = Section([*beyond.conditions, listed], beyond.order, beyond.scope)
             rows += await fetch(statement(beyond, conditions, wanted - len(rows)))
@@ -303,16 +303,18 @@ async def _bounded_walk(
     return rows, _past(section, edge, descending, scan=True)
 
 
-async def _listed_matches(
-    first_keys: FirstKeys, where: Sequence[ColumnElement[bool]]
+async def listed_matches(
+    first_keys: FirstKeys, where: Sequence[ColumnElement[bool]], cap: int | None = None
 ) -> ColumnElement[bool] | None:
-    """``rowid IN (…)`` of every file matching ``where``, or None past ``SCAN_PROBE_CAP``."""
+    """``rowid IN (…)`` of every file matching ``where``, or None from ``cap`` matches on
+    (SQLite; ``SCAN_PROBE_CAP`` unless given)."""
+    cap = SCAN_PROBE_CAP if cap is None else cap
     matching = select(_ROWID).select_from(File).where(*where)
-    capped = matching.limit(SCAN_PROBE_CAP).subquery("probe")
+    capped = matching.limit(cap).subquery("probe")
     probe = select(func.count(), func.json_group_array(capped.c.rowid))
     # An aggregate: always one row. The rowids stay one JSON text, there and back.
-    count, rowids = await first_keys(probe) or (SCAN_PROBE_CAP, None)
-    if isinstance(count, int) and count < SCAN_PROBE_CAP:
+    count, rowids = await first_keys(probe) or (cap, None)
+    if isinstance(count, int) and count < cap:
         return _ROWID.in_(json_values(rowids))
     return None
 

@@ -706,6 +706,18 @@ def _words_with_carried_filters(items: Sequence[Node]) -> bool:
     )
 
 
+def anchors_listed_first(node: Node, sort: SortColumn) -> bool:
+    """SQLite: should the anchors of ``node`` in ``sort`` order list its matches first
+    (``FileRepository.anchors``)? When no index narrows it (``_tested_on_rows_only``), or
+    a size or date filter is not the sort column: numbered along the sort index, each
+    entry's table row is read to test it. Other searches are answered by their own
+    index there, and listing their matches first cost 20-100 ms more (``beach``, ``img``,
+    ``tag:people``, ``type:video`` at 1M files)."""
+    column = sort_column_name(sort)
+    ranges = (item for item in _top_level(node) if isinstance(item, SizeFilter | ModifiedFilter))
+    return _tested_on_rows_only(node) or any(_walk_range(item) != column for item in ranges)
+
+
 def _tested_on_rows_only(node: Node) -> bool:
     """Does ``node`` hold a condition no index can narrow, tested on each table row: a
     word of 1-2 characters, or a ``path:`` glob that starts with a wildcard and has no

@@ -25,6 +25,7 @@ from filemeta_gui.repositories.query_sql import compile_query, search_condition
 from filemeta_gui.repositories.search_plan import (
     PagePlan,
     alternatives_apart,
+    anchors_listed_first,
     plan_page,
     tree_ids,
 )
@@ -153,9 +154,13 @@ class LibraryService:
         self.condition(query)  # QuerySyntaxError before any session
         if self.policy.sees_nothing:
             return []
+        node = parse(query) if query.strip() else None
+        listed = node is not None and self.database.is_sqlite and anchors_listed_first(node, sort)
         async with self.database.session() as session:
             where = await self._server_condition(session, query)
-            return await FileRepository(session).anchors(sort, descending, every, where=where)
+            return await FileRepository(session).anchors(
+                sort, descending, every, where=where, listed_first=listed
+            )
 
     @operation("library.count")
     async def count(self, query: str = "") -> int:

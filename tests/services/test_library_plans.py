@@ -804,3 +804,25 @@ def test_the_rarest_filter_must_be_counted_whole_to_be_the_way_in() -> None:
     assert choose(rarest_capped, 1_000_000, search_plan.WALK_US) is None
     dense = [(20_000, False, (word,)), (900_000, False, (kind,))]  # 201 found in ~11k entries
     assert choose(dense, 1_000_000, search_plan.WALK_US) is None
+
+
+def test_sqlite_lists_the_matches_first_for_anchors_no_index_narrows() -> None:
+    listed = search_plan.anchors_listed_first
+    assert listed(parse("q"), SortColumn.SIZE) and listed(parse("tag:x OR q"), SortColumn.NAME)
+    assert listed(parse("size:>5"), SortColumn.NAME) and listed(
+        parse("modified:2019"), SortColumn.SIZE
+    )
+    assert not listed(parse("size:>5"), SortColumn.SIZE)  # a range of the walked index
+    assert not listed(parse("beach"), SortColumn.SIZE) and not listed(
+        parse("tag:x"), SortColumn.NAME
+    )
+
+
+@only_sqlite
+async def test_sqlite_anchors_of_a_short_word_number_its_listed_matches(services: Services) -> None:
+    await load_library(services.database)
+    expected = await _plain(services, "q OR zanzibar", SortColumn.SIZE, True)
+    with captured(services.database) as statements:
+        anchors = await services.library.anchors("q OR zanzibar", SortColumn.SIZE, True, 50)
+    assert [file_id for _, file_id in anchors] == expected[49::50]
+    assert any("json_group_array" in sql for sql, _ in statements), statements
