@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.closing = True
         self.banner.stop()
         self.model.set_library(None)  # no more fetches: a late repaint asks for nothing
+        if self.menus.db_panel is not None:  # its timer would query the closing library
+            self.menus.db_panel.shutdown()
         await self.team.stop()
         await self.tasks.cancel_all()
         services, self.services = self.services, None

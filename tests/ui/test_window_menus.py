@@ -118,6 +118,20 @@ def test_the_database_panel_docks_and_undocks(window: Any, qtbot: QtBot) -> None
     assert not panel.isVisible()
 
 
+def test_the_panel_and_the_duplicates_query_through_the_windows_tasks(
+    window: Any, qtbot: QtBot
+) -> None:
+    """So closing the window cancels their queries. Each kept a registry of its own when
+    the window's was empty (an empty registry is falsy): the panel's server query ran on
+    past the window's end, and its connection was collected without being returned."""
+    window.acts.database_panel.trigger()
+    assert window.tasks.running("panel-server")
+    window.acts.database_panel.trigger()
+    window.acts.duplicates.trigger()
+    assert window.tasks.running("duplicates-load")
+    window.menus.duplicates.reject()
+
+
 def test_switching_library_closes_the_previous_one(
     window: Any, qtbot: QtBot, qloop: Any, tmp_path: Path
 ) -> None:

@@ -91,7 +91,8 @@ class DuplicatesView(QWidget):
         super().__init__(parent)
         self.setObjectName("duplicatesView")
         self._service = service
-        self._tasks = tasks or TaskRegistry(on_error=report_exception)
+        # Not "tasks or …": an empty registry is falsy (it has a length).
+        self._tasks = tasks if tasks is not None else TaskRegistry(on_error=report_exception)
         self.thumbnails = thumbnails or ThumbnailCache(self._tasks, parent=self)
         self.model = DuplicatesModel(self.thumbnails, self)
         self.model.marks_changed.connect(self._update_summary)

@@ -117,7 +117,8 @@ class DatabasePanel(QDockWidget):
         super().__init__("Database", parent)
         self.setObjectName("databasePanel")
         self._source: MonitoringSource | None = None
-        self._tasks = tasks or TaskRegistry(on_error=report_exception)
+        # Not "tasks or …": an empty registry is falsy (it has a length).
+        self._tasks = tasks if tasks is not None else TaskRegistry(on_error=report_exception)
         self._previous: MonitorSnapshot | None = None
         self._ticks = 0
         self._server_every = max(server_every, 1)
