@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filemeta_gui.db.engine import Database
 from filemeta_gui.db.models import File, Folder
 from filemeta_gui.db.query_context import operation
-from filemeta_gui.domain.enums import AccessType, SortColumn
+from filemeta_gui.domain.enums import AccessType, Backend, SortColumn
 from filemeta_gui.domain.errors import NotFoundError
 from filemeta_gui.domain.query import Node, Or, parse, top_or, with_choice
 from filemeta_gui.domain.records import FileRecord, Page, PageRequest
@@ -21,7 +21,7 @@ from filemeta_gui.repositories.base import among_ids
 from filemeta_gui.repositories.convert import file_record
 from filemeta_gui.repositories.files import Cursor, FileRepository, live, sort_value
 from filemeta_gui.repositories.permissions import PermissionRepository
-from filemeta_gui.repositories.query_sql import compile_query, search_condition
+from filemeta_gui.repositories.query_sql import compile_query
 from filemeta_gui.repositories.search_plan import (
     PagePlan,
     alternatives_apart,
@@ -37,6 +37,11 @@ class LibraryStats:
     files: int
     bytes: int
     folders: int
+
+
+def _parsed(query: str) -> Node | None:
+    """The query's tree (QuerySyntaxError if malformed); None for the empty query."""
+    return parse(query) if query.strip() else None
 
 
 ALTERNATIVES_MAX = 4
@@ -63,21 +68,20 @@ class LibraryService:
 
     def condition(self, query: str) -> ColumnElement[bool] | None:
         """The SQL condition for ``query`` and the viewer's rights (QuerySyntaxError if bad)."""
-        parts = [c for c in (self._query(query), self.policy.visible()) if c is not None]
-        return and_(*parts) if parts else None
+        node = _parsed(query)
+        return self._with_rights(None if node is None else compile_query(node, self._backend))
 
     @operation("library.page")
     async def page(self, query: str, request: PageRequest) -> Page:
-        where = self.condition(query)
+        node = _parsed(query)
         if self.policy.sees_nothing:  # identity.problem says why, in plain words
             return Page(rows=(), next_after=None)
-        node = parse(query) if query.strip() else None
         async with self.database.session() as session:
             choices = await self._choices(session, node) if node is not None else ()
             if choices:
                 rows, next_after = await self._either_rows(session, choices, request)
             else:
-                rows, next_after = await self._rows(session, node, where, request)
+                rows, next_after = await self._rows(session, node, request)
             records = await self._records(session, rows)
         return Page(rows=tuple(records), next_after=next_after)
 
@@ -103,7 +107,7 @@ class LibraryService:
         found: dict[uuid.UUID, Row[Any]] = {}
         more = False
         for choice in choices:
-            rows, next_after = await self._rows(session, choice, None, request)
+            rows, next_after = await self._rows(session, choice, request)
             found.update((row.id, row) for row in rows)
             more = more or next_after is not None
         # Sorted by the database, whose collation orders the names.
@@ -114,14 +118,10 @@ class LibraryService:
         return rows, next_after
 
     async def _rows(
-        self,
-        session: AsyncSession,
-        node: Node | None,
-        where: ColumnElement[bool] | None,
-        request: PageRequest,
+        self, session: AsyncSession, node: Node | None, request: PageRequest
     ) -> tuple[Sequence[Row[Any]], Cursor | None]:
-        """The rows of one page of ``node`` (None: every file, ``where`` the rights)."""
-        planned = _PlannedQuery(where, PagePlan())
+        """The rows of one page of ``node`` (None: every file the viewer may see)."""
+        planned = _PlannedQuery(self._with_rights(None), PagePlan())
         if node is not None:
             planned = await self._planned_condition(session, node, request)
         plan = planned.plan
@@ -151,43 +151,48 @@ class LibraryService:
         ``PageRequest(sort, descending, limit=every, after=anchors[k])``, so a view can
         show rows at any depth with one keyset query. Same rights as :meth:`page`.
         """
-        self.condition(query)  # QuerySyntaxError before any session
+        node = _parsed(query)
         if self.policy.sees_nothing:
             return []
-        node = parse(query) if query.strip() else None
         listed = node is not None and self.database.is_sqlite and anchors_listed_first(node, sort)
         async with self.database.session() as session:
-            where = await self._server_condition(session, query)
+            where = await self._server_condition(session, node)
             return await FileRepository(session).anchors(
                 sort, descending, every, where=where, listed_first=listed
             )
 
     @operation("library.count")
     async def count(self, query: str = "") -> int:
-        self.condition(query)  # QuerySyntaxError before any session
+        node = _parsed(query)
         if self.policy.sees_nothing:
             return 0
         statement = select(func.count()).select_from(File).where(live())
         async with self.database.session() as session:
-            where = await self._server_condition(session, query)
+            where = await self._server_condition(session, node)
             if where is not None:
                 statement = statement.where(where)
             return int(await session.scalar(statement) or 0)
 
     async def _server_condition(
-        self, session: AsyncSession, query: str
+        self, session: AsyncSession, node: Node | None
     ) -> ColumnElement[bool] | None:
-        """:meth:`condition`; on PostgreSQL with each tag filter's tree read first, as ids
-        (``search_plan.tree_ids``): inside an OR the tree was searched for every file."""
-        if self.database.is_sqlite or not query.strip():
-            return self.condition(query)
-        node = parse(query)
-        tag_ids = await tree_ids(session, node)
-        if not tag_ids:
-            return self.condition(query)
-        condition = compile_query(node, self.database.backend, tag_ids=tag_ids)
-        visible = self.policy.visible()
-        return condition if visible is None else and_(condition, visible)
+        """:meth:`condition` of ``node``; on PostgreSQL with each tag filter's tree read
+        first, as ids (``search_plan.tree_ids``): inside an OR the tree was searched for
+        every file."""
+        if node is None:
+            return self._with_rights(None)
+        postgresql = not self.database.is_sqlite
+        tag_ids = await tree_ids(session, node) if postgresql else None
+        return self._with_rights(compile_query(node, self._backend, tag_ids=tag_ids))
+
+    def _with_rights(self, condition: ColumnElement[bool] | None) -> ColumnElement[bool] | None:
+        """``condition`` and the viewer's rights (None: no condition at all)."""
+        parts = [c for c in (condition, self.policy.visible()) if c is not None]
+        return and_(*parts) if parts else None
+
+    @property
+    def _backend(self) -> Backend:
+        return self.database.backend
 
     @operation("library.get")
     async def get(self, file_id: uuid.UUID) -> FileRecord:
@@ -256,30 +261,25 @@ class LibraryService:
             folders = await session.scalar(select(func.count()).select_from(Folder))
         return LibraryStats(files=int(files), bytes=int(size), folders=int(folders or 0))
 
-    def _query(self, query: str) -> ColumnElement[bool] | None:
-        return search_condition(query, self.database.backend) if query.strip() else None
-
     async def _planned_condition(
         self, session: AsyncSession, node: Node, request: PageRequest
     ) -> _PlannedQuery:
         """:meth:`condition`, compiled for one page: on SQLite the filters that may use an
         index are chosen by counting (``repositories.search_plan``)."""
-        backend = self.database.backend
         continuing = request.after is not None
-        plan = await plan_page(session, node, request.sort, backend, continuing)
-        visible = self.policy.visible()
+        plan = await plan_page(session, node, request.sort, self._backend, continuing)
 
-        def compiled(words_per_row: bool, opened: bool = False) -> ColumnElement[bool]:
+        def compiled(words_per_row: bool, opened: bool = False) -> ColumnElement[bool] | None:
             condition = compile_query(
                 node,
-                backend,
+                self._backend,
                 open_nodes=None if opened else plan.open_nodes,
                 row_tests=plan.row_tests,
                 tag_ids=plan.tag_ids,
                 words_per_row=words_per_row,
                 implied=plan.implied,
             )
-            return condition if visible is None else and_(condition, visible)
+            return self._with_rights(condition)
 
         per_row = plan.word_window is not None or plan.short_path_walk
         return _PlannedQuery(
