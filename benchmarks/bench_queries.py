@@ -1,6 +1,7 @@
 """First pages of chosen queries, p50/p95 ms, optionally with another checkout's code.
 
     python benchmarks/bench_queries.py --db URL 'img' 'type:video -beach'
+    python benchmarks/bench_queries.py --db URL --call count --call anchors 'img'
     python benchmarks/bench_queries.py --db URL --src /tmp/old 'img'   # A/B: older code
 
 For comparing two versions of the code on one library, alternating runs (the machine is
@@ -14,9 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CALLS = ("page", "count", "anchors")
+BLOCK = 200
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -26,6 +30,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--sort", default="name", help="a SortColumn value")
     parser.add_argument("--desc", action="store_true")
+    parser.add_argument(
+        "--call",
+        action="append",
+        choices=CALLS,
+        help="what is timed, repeatable (default page): the first page, the count, or"
+        " the anchors of blocks of 200 rows, as the window asks for them",
+    )
     parser.add_argument("queries", nargs="+")
     return parser.parse_args(argv)
 
@@ -45,15 +56,26 @@ async def run(args: argparse.Namespace) -> None:
     freeze_startup_objects()  # as the app does: no full collection walks them mid-run
     try:
         width = max(len(query) for query in args.queries) + 2
+        sort = SortColumn(args.sort)
         for query in args.queries:
-            call = first_page(services, query, SortColumn(args.sort), args.desc)
-            figures = await timed(call, args.runs)
-            rows = len((await call()).rows)  # type: ignore[attr-defined]
-            print(
-                f"{query!r:{width}} {rows:4} rows  p50 {figures['p50']:8.1f}"
-                f"  p95 {figures['p95']:8.1f}",
-                flush=True,
-            )
+            for what in args.call or ["page"]:
+                if what == "page":
+                    call = first_page(services, query, sort, args.desc)
+                elif what == "count":
+                    call = partial(services.library.count, query)
+                else:
+                    library = services.library
+                    call = partial(library.anchors, query, sort, args.desc, BLOCK)
+                figures = await timed(call, args.runs)
+                result = await call()
+                size = len(result.rows) if what == "page" else result
+                if what == "anchors":
+                    size = len(size)
+                print(
+                    f"{query!r:{width}} {what:7} {size:7} p50 {figures['p50']:8.1f}"
+                    f"  p95 {figures['p95']:8.1f}",
+                    flush=True,
+                )
     finally:
         await services.close()
 
