@@ -244,6 +244,7 @@ class FileRepository(BaseRepository[File]):
         where: ColumnElement[bool] | None = None,
         include_deleted: bool = False,
         listed_first: bool = False,
+        hop: bool = False,
     ) -> list[Cursor]:
         """The keyset cursor of every ``every``-th row, in the order :meth:`page` walks.
 
@@ -257,6 +258,10 @@ class FileRepository(BaseRepository[File]):
         (at 1M files, ``qz`` by size 2.3 s, ``size:>100MB`` by name 2.0 s). Its matches,
         if fewer than ``ANCHORS_LISTED``, are listed first through whichever index serves
         them, and only those are numbered (0.05-0.23 s).
+
+        ``hop``: ``where`` holds for most files and no index finds them (a query that only
+        excludes): hop through the sort index as for the whole library, testing ``where``
+        on the way, rather than number every match. Not in type order on SQLite (below).
         """
         conditions = [] if include_deleted else [live()]
         if where is not None:
@@ -271,7 +276,7 @@ class FileRepository(BaseRepository[File]):
                 sections, conditions = keyset.sections(key, request, blind=True), [listed]
         # SQLite ranges a row-value comparison on its first column only: hopping through a
         # few huge groups of equal values (types) re-reads each from its start (29 s at 1M).
-        hop = where is None and not (sort is SortColumn.TYPE and dialect == "sqlite")
+        hop = (hop or where is None) and not (sort is SortColumn.TYPE and dialect == "sqlite")
         found: list[Cursor] = []
         before = 0
         for number, section in enumerate(sections):

@@ -706,6 +706,57 @@ def _words_with_carried_filters(items: Sequence[Node]) -> bool:
     )
 
 
+def excluded_through_index(node: Node) -> Node | None:
+    """X when ``node`` only excludes files, as ``-X`` (or ``-X -Y``: X OR Y), and X's files
+    are found through an index (tags, words of 3+ characters); else None.
+
+    NOT X is tested on every file, X only on its own: so the files without X are counted
+    as all files less X's (at 1M files, ``-tag:people`` 1,111 → 238 ms on SQLite and 437
+    → 270 ms on PostgreSQL). A type category is not counted through an index on
+    PostgreSQL (its LIKE cannot range the default collation), and there this was slower.
+    """
+    if isinstance(node, Not):
+        excluded = node.item
+    elif isinstance(node, And) and all(isinstance(item, Not) for item in node.items):
+        excluded = Or(tuple(item.item for item in node.items if isinstance(item, Not)))
+    else:
+        return None
+    return excluded if _found_through_index(excluded) else None
+
+
+EXCLUSION_WORK_MEM = "32MB"
+"""PostgreSQL: ``work_mem`` while an exclusion's ids are hashed (``hashed_exclusion``).
+The hash may take twice as much (``hash_mem_multiplier``): some 900k ids."""
+
+
+async def hashed_exclusion(
+    session: AsyncSession, excluded: ColumnElement[bool]
+) -> ColumnElement[bool] | None:
+    """PostgreSQL: "not ``excluded``" as each file's id tested against the set of the
+    excluded files' ids, read once through their index and hashed; None if the planner
+    will not hash that set (it would then search it for every file).
+
+    Numbering the files without X (anchors) otherwise tests X on each of them: a tag
+    probed in ``file_tags``, a word matched on the path. At 1M files, old then new:
+    ``-tag:people`` 1.8 → 0.7 s, ``-beach`` 2.0 → 0.6 s, ``-img`` 1.6 → 1.0 s. The
+    ``work_mem`` raised for this lasts until the session's transaction ends.
+    """
+    await session.execute(text(f"SET LOCAL work_mem = '{EXCLUSION_WORK_MEM}'"))
+    # correlate(None): the set is of its own ``files``, not a test of the outer row.
+    outside = File.id.not_in(select(File.id).where(excluded).correlate(None))
+    steps = await _plan_steps(session, select(literal(1)).select_from(File).where(outside))
+    if any("hashed SubPlan" in step.get("Filter", "") for step in steps):
+        return outside
+    await session.execute(text("SET LOCAL work_mem TO DEFAULT"))
+    return None
+
+
+def _found_through_index(node: Node) -> bool:
+    if isinstance(node, And | Or):
+        return all(_found_through_index(item) for item in node.items)
+    return isinstance(node, TagFilter) or trigram_word(node)
+
+
 def anchors_listed_first(node: Node, sort: SortColumn) -> bool:
     """SQLite: should the anchors of ``node`` in ``sort`` order list its matches first
     (``FileRepository.anchors``)? When no index narrows it (``_tested_on_rows_only``), or

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filemeta_gui.db.engine import Database
@@ -26,6 +26,8 @@ from filemeta_gui.repositories.search_plan import (
     PagePlan,
     alternatives_apart,
     anchors_listed_first,
+    excluded_through_index,
+    hashed_exclusion,
     plan_page,
     tree_ids,
 )
@@ -42,6 +44,12 @@ class LibraryStats:
 def _parsed(query: str) -> Node | None:
     """The query's tree (QuerySyntaxError if malformed); None for the empty query."""
     return parse(query) if query.strip() else None
+
+
+def _counted(where: ColumnElement[bool] | None) -> Select[Any]:
+    """``SELECT count(*)`` of the live files where ``where`` holds (None: all of them)."""
+    statement = select(func.count()).select_from(File).where(live())
+    return statement if where is None else statement.where(where)
 
 
 ALTERNATIVES_MAX = 4
@@ -154,11 +162,24 @@ class LibraryService:
         node = _parsed(query)
         if self.policy.sees_nothing:
             return []
-        listed = node is not None and self.database.is_sqlite and anchors_listed_first(node, sort)
+        sqlite = self.database.is_sqlite
+        listed = node is not None and sqlite and anchors_listed_first(node, sort)
+        excluded = excluded_through_index(node) if node is not None else None
         async with self.database.session() as session:
-            where = await self._server_condition(session, node)
+            where = None
+            if excluded is not None and not sqlite:
+                where = await self._hashed_exclusion(session, excluded)
+            if where is None:
+                where = await self._server_condition(session, node)
+            # SQLite: the files without X are most files, each tested on the way; hopping
+            # from anchor to anchor skips numbering them (-beach 1,100 → 445 ms at 1M).
             return await FileRepository(session).anchors(
-                sort, descending, every, where=where, listed_first=listed
+                sort,
+                descending,
+                every,
+                where=where,
+                listed_first=listed,
+                hop=sqlite and excluded is not None,
             )
 
     @operation("library.count")
@@ -166,12 +187,28 @@ class LibraryService:
         node = _parsed(query)
         if self.policy.sees_nothing:
             return 0
-        statement = select(func.count()).select_from(File).where(live())
+        excluded = excluded_through_index(node) if node is not None else None
         async with self.database.session() as session:
-            where = await self._server_condition(session, node)
-            if where is not None:
-                statement = statement.where(where)
+            if excluded is None:
+                statement = _counted(await self._server_condition(session, node))
+            else:
+                # Every condition is two-valued (query_sql): the files without X are all
+                # files less those with X, counted in one statement (one snapshot).
+                every = _counted(await self._server_condition(session, None))
+                inside = _counted(await self._server_condition(session, excluded))
+                statement = select(every.scalar_subquery() - inside.scalar_subquery())
             return int(await session.scalar(statement) or 0)
+
+    async def _hashed_exclusion(
+        self, session: AsyncSession, excluded: Node
+    ) -> ColumnElement[bool] | None:
+        """PostgreSQL: the files without ``excluded`` the viewer may see, each tested
+        against the hashed set of the excluded ids (``search_plan.hashed_exclusion``);
+        None if PostgreSQL would not hash it."""
+        tag_ids = await tree_ids(session, excluded)
+        inside = compile_query(excluded, self._backend, tag_ids=tag_ids)
+        outside = await hashed_exclusion(session, inside)
+        return None if outside is None else self._with_rights(outside)
 
     async def _server_condition(
         self, session: AsyncSession, node: Node | None
