@@ -73,12 +73,21 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # keyed on that implicit rowid. Bound to the table so "files" joins the FROM list.
 _FILES_ROWID = sa.column("rowid", sa.Integer, _selectable=File.__table__)
 FTS_TABLE = sa.table("files_fts", sa.column("rowid", sa.Integer))
+_FILE_ROWID = sa.literal_column("files.rowid", sa.Integer)
 
 
 def trigram_word(node: Node) -> TypeGuard[Term]:
     """A word a trigram index can look up (3 characters or more): FTS5's on SQLite,
     ``pg_trgm``'s on PostgreSQL."""
     return isinstance(node, Term) and len(node.text) >= FTS_MIN_CHARS
+
+
+def read_as_union(items: Sequence[Node]) -> bool:
+    """SQLite, counts and anchors (``compile_query``'s ``union_ors``): is an OR of
+    ``items`` read as the union of each alternative's rows? When a word of 1-2
+    characters, which no index answers, sits beside an alternative that is not one."""
+    short = sum(isinstance(item, Term) and not trigram_word(item) for item in items)
+    return 0 < short < len(items)
 
 
 def search_condition(
@@ -98,6 +107,7 @@ def compile_query(
     tag_ids: Mapping[int, Sequence[uuid.UUID]] | None = None,
     words_per_row: bool = False,
     implied: frozenset[int] = frozenset(),
+    union_ors: bool = False,
 ) -> ColumnElement[bool]:
     """A condition on ``File`` selecting exactly the files ``node`` describes.
 
@@ -122,6 +132,9 @@ def compile_query(
         implied: ``id()`` of the nodes the statement answers another way, written as no
             condition: a type filter read as one walk per type
             (``search_plan.PagePlan.type_runs``).
+        union_ors: on SQLite, an OR holding a word of 1-2 characters is the union of
+            its alternatives' rows, each read its own way, for counts and anchors. A
+            page rather walks the sort index and stops at its 201st match.
     """
     compiler = _Compiler(Backend(backend), tz, open_nodes)
     compiler.implied = implied
@@ -129,6 +142,7 @@ def compile_query(
     compiler.walked_words = not compiler.sqlite and words_per_row
     compiler.row_tests = row_tests if compiler.sqlite else frozenset()
     compiler.tag_ids = {} if compiler.sqlite or tag_ids is None else tag_ids
+    compiler.union_ors = compiler.sqlite and union_ors
     return compiler.compile(node)
 
 
@@ -168,6 +182,7 @@ class _Compiler:
         self.row_tests: frozenset[int] = frozenset()
         self.tag_ids: Mapping[int, Sequence[uuid.UUID]] = {}
         self.implied: frozenset[int] = frozenset()
+        self.union_ors = False  # SQLite: see compile_query
 
     def compile(self, node: Node) -> ColumnElement[bool]:
         if id(node) in self.implied:
@@ -320,6 +335,13 @@ class _Compiler:
         conditions = [self.compile(item) for item in items if not (merged and fts_expression(item))]
         if merged:
             conditions.insert(0, _fts_match(" OR ".join(merged), self._open(node)))
+        if self.union_ors and read_as_union(items):
+            # The short word is tested on every row; so, in one OR, was every other
+            # alternative: a tag's id set probed a million times. As a union, each
+            # alternative reads its own rows (``tag:people OR qz`` at 1M files, count
+            # 1.2 → 0.36 s, anchors 1.35 → 0.4 s).
+            members = [sa.select(_FILE_ROWID).where(c).correlate(None) for c in conditions]
+            return _FILE_ROWID.in_(sa.union(*members))
         return sa.or_(*conditions)
 
     # --- filters ----------------------------------------------------------------------------

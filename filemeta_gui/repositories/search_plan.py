@@ -53,6 +53,7 @@ from filemeta_gui.repositories.query_sql import (
     compile_query,
     fts_expression,
     fts_match_clause,
+    read_as_union,
     tag_tree,
     trigram_word,
 )
@@ -777,6 +778,8 @@ def _tested_on_rows_only(node: Node) -> bool:
         return not trigram_word(node)
     if isinstance(node, PathFilter):
         return not _indexed(node)
+    if isinstance(node, Or) and read_as_union(node.items):
+        return False  # its rows are listed already, each alternative's its own way
     if isinstance(node, And | Or):
         return any(_tested_on_rows_only(item) for item in node.items)
     return isinstance(node, Not) and _tested_on_rows_only(node.item)

@@ -218,9 +218,10 @@ class LibraryService:
         every file."""
         if node is None:
             return self._with_rights(None)
-        postgresql = not self.database.is_sqlite
-        tag_ids = await tree_ids(session, node) if postgresql else None
-        return self._with_rights(compile_query(node, self._backend, tag_ids=tag_ids))
+        sqlite = self.database.is_sqlite
+        tag_ids = None if sqlite else await tree_ids(session, node)
+        condition = compile_query(node, self._backend, tag_ids=tag_ids, union_ors=sqlite)
+        return self._with_rights(condition)
 
     def _with_rights(self, condition: ColumnElement[bool] | None) -> ColumnElement[bool] | None:
         """``condition`` and the viewer's rights (None: no condition at all)."""

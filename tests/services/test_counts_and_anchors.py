@@ -1,7 +1,12 @@
-"""Queries that only exclude (``-tag:x``, ``-word``): counted as all files less the
-excluded ones, and their anchors found without testing X on every file by probe
-(``search_plan.excluded_through_index``, ``hashed_exclusion``). Same numbers and the
-same rows as the plain statements, with the viewer's rights, on both backends."""
+"""Counts and anchors read as wholes, each part through its own index: the same numbers
+and the same rows as the plain statements, with the viewer's rights, on both backends.
+
+* Queries that only exclude (``-tag:x``, ``-word``) are counted as all files less the
+  excluded ones, and their anchors do not probe X file by file
+  (``search_plan.excluded_through_index``, ``hashed_exclusion``).
+* On SQLite, an OR holding a word of 1-2 characters is the union of its alternatives'
+  rows (``query_sql.read_as_union``).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from filemeta_gui.domain.records import PageRequest
 from filemeta_gui.repositories import FileRepository, PermissionRepository, search_plan
 from filemeta_gui.repositories.convert import user_record
 from filemeta_gui.repositories.files import Cursor, live
-from filemeta_gui.repositories.query_sql import search_condition
+from filemeta_gui.repositories.query_sql import read_as_union, search_condition
 from filemeta_gui.services.access import AccessPolicy
 from filemeta_gui.services.container import Services
 from filemeta_gui.services.identity import Identity
@@ -38,6 +43,13 @@ EXCLUSIONS = (
     f"-tag:{RARE_TAG} -zanzibar",
     f"-(zanzibar OR tag:{COMMON_TAG})",
     "-img",
+)
+UNIONS = (
+    "q OR zanzibar",
+    f"tag:{COMMON_TAG} OR q",
+    f"00 OR tag:{RARE_TAG} OR zanzibar",
+    f"trip (zz OR tag:{COMMON_TAG})",
+    "-(q OR zanzibar)",
 )
 EVERY = 150
 
@@ -62,7 +74,12 @@ async def _guest_library(services: Services, files: list[dict]) -> LibraryServic
     return LibraryService(services.database, AccessPolicy(Identity(user=user_record(guest))))
 
 
-def test_only_exclusions_of_indexed_conditions_are_taken_apart() -> None:
+def test_what_is_read_as_a_union_or_as_all_files_less_a_part() -> None:
+    assert read_as_union(parse("qz OR zanzibar").items)  # type: ignore[union-attr]
+    assert read_as_union(parse("tag:a OR qz OR beach").items)  # type: ignore[union-attr]
+    assert not read_as_union(parse("qz OR ab").items)  # type: ignore[union-attr]
+    assert not read_as_union(parse("beach OR zanzibar").items)  # type: ignore[union-attr]
+
     excluded = search_plan.excluded_through_index
     assert excluded(parse("-tag:a")) == parse("tag:a")
     assert excluded(parse("-tag:a -beach")) == parse("tag:a OR beach")
@@ -71,11 +88,11 @@ def test_only_exclusions_of_indexed_conditions_are_taken_apart() -> None:
         assert excluded(parse(query)) is None, query
 
 
-async def test_exclusions_are_counted_as_all_files_less_the_excluded(services: Services) -> None:
+async def test_counts_are_those_of_the_plain_statement(services: Services) -> None:
     files = await load_library(services.database)
     guest = await _guest_library(services, files)
     for library in (services.library, guest):
-        for query in EXCLUSIONS:
+        for query in EXCLUSIONS + UNIONS:
             # The plain statement: NOT X tested on every live file the viewer may see.
             plain = sa.select(sa.func.count()).select_from(File)
             plain = plain.where(live(), library.condition(query))
@@ -84,7 +101,10 @@ async def test_exclusions_are_counted_as_all_files_less_the_excluded(services: S
             with captured(services.database) as statements:
                 assert await library.count(query) == expected, query
             (counted,) = [sql for sql, _ in statements if "count(*)" in sql]
-            assert counted.count("count(*)") == 2, counted  # all files, less X's
+            if query in EXCLUSIONS:
+                assert counted.count("count(*)") == 2, counted  # all files, less X's
+            elif services.database.is_sqlite:
+                assert "UNION SELECT files.rowid" in counted, counted
 
 
 @pytest.mark.parametrize(
@@ -96,11 +116,9 @@ async def test_exclusions_are_counted_as_all_files_less_the_excluded(services: S
         (SortColumn.TYPE, True),
     ],
 )
-async def test_anchors_of_exclusions_reach_every_block(
-    services: Services, sort: SortColumn, desc: bool
-) -> None:
+async def test_anchors_reach_every_block(services: Services, sort: SortColumn, desc: bool) -> None:
     await load_library(services.database)
-    for query in EXCLUSIONS:
+    for query in EXCLUSIONS + UNIONS:
         expected = await _plain(services, query, sort, desc)
         with captured(services.database) as statements:
             anchors = await services.library.anchors(query, sort, desc, EVERY)
@@ -109,7 +127,9 @@ async def test_anchors_of_exclusions_reach_every_block(
             rows = await _plain(services, query, sort, desc, after=anchor)
             assert rows == expected[block * EVERY :], (query, block)
         sent = " ".join(sql for sql, _ in statements)
-        if not services.database.is_sqlite:
+        if query in UNIONS:
+            assert ("UNION SELECT files.rowid" in sent) == services.database.is_sqlite, sent
+        elif not services.database.is_sqlite:
             assert "NOT IN (SELECT files.id" in sent, sent  # the excluded ids, hashed
         elif sort is not SortColumn.TYPE:  # SQLite cannot hop through runs of equal types
             assert "row_number" not in sent and "OFFSET" in sent, sent  # a hop, no numbering
