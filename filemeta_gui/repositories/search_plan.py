@@ -48,6 +48,7 @@ from filemeta_gui.repositories import keyset
 from filemeta_gui.repositories.base import among_ids
 from filemeta_gui.repositories.files import live, sort_column_name, sort_expression
 from filemeta_gui.repositories.query_sql import (
+    FILE_ROWID,
     FTS_MIN_CHARS,
     FTS_TABLE,
     compile_query,
@@ -750,6 +751,28 @@ async def hashed_exclusion(
         return outside
     await session.execute(text("SET LOCAL work_mem TO DEFAULT"))
     return None
+
+
+def excluded_tag_rowids(excluded: Node) -> ColumnElement[bool] | None:
+    """SQLite: the files without ``excluded`` if it is made of tags only, as each file's
+    rowid tested against the rowids of the tagged files, gathered once; else None.
+
+    A tag filter is a set of file ids (``CHAR(32)``), dearer to probe: at 1M files the
+    anchors of ``-tag:people`` hopped through 900k files in 1.2-1.4 s, against 0.7-0.85
+    s. A word's FTS5 set holds rowids already: gathered through the table it was slower
+    (``-img`` 0.6 → 1.3 s).
+    """
+    if not _tags_only(excluded):
+        return None
+    tagged = select(FILE_ROWID).select_from(File).where(compile_query(excluded, Backend.SQLITE))
+    # correlate(None): the set is of its own ``files``, not a test of the outer row.
+    return FILE_ROWID.not_in(tagged.correlate(None))
+
+
+def _tags_only(node: Node) -> bool:
+    if isinstance(node, And | Or):
+        return all(_tags_only(item) for item in node.items)
+    return isinstance(node, TagFilter)
 
 
 def _found_through_index(node: Node) -> bool:

@@ -26,6 +26,7 @@ from filemeta_gui.repositories.search_plan import (
     PagePlan,
     alternatives_apart,
     anchors_listed_first,
+    excluded_tag_rowids,
     excluded_through_index,
     hashed_exclusion,
     plan_page,
@@ -169,6 +170,8 @@ class LibraryService:
             where = None
             if excluded is not None and not sqlite:
                 where = await self._hashed_exclusion(session, excluded)
+            elif excluded is not None and (outside := excluded_tag_rowids(excluded)) is not None:
+                where = self._with_rights(outside)
             if where is None:
                 where = await self._server_condition(session, node)
             # SQLite: the files without X are most files, each tested on the way; hopping
