@@ -71,9 +71,8 @@ _INTO_ASCII = {"i": "\u0130", "k": "\u212a"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # ``files`` is a rowid table (its UUID key is not an INTEGER PRIMARY KEY); files_fts is
 # keyed on that implicit rowid. Bound to the table so "files" joins the FROM list.
-_FILES_ROWID = sa.column("rowid", sa.Integer, _selectable=File.__table__)
+FILES_ROWID = sa.column("rowid", sa.Integer, _selectable=File.__table__)
 FTS_TABLE = sa.table("files_fts", sa.column("rowid", sa.Integer))
-FILE_ROWID = sa.literal_column("files.rowid", sa.Integer)
 
 
 def trigram_word(node: Node) -> TypeGuard[Term]:
@@ -340,8 +339,8 @@ class _Compiler:
             # alternative: a tag's id set probed a million times. As a union, each
             # alternative reads its own rows (``tag:people OR qz`` at 1M files, count
             # 1.2 → 0.36 s, anchors 1.35 → 0.4 s).
-            members = [sa.select(FILE_ROWID).where(c).correlate(None) for c in conditions]
-            return FILE_ROWID.in_(sa.union(*members))
+            members = [sa.select(FILES_ROWID).where(c).correlate(None) for c in conditions]
+            return FILES_ROWID.in_(sa.union(*members))
         return sa.or_(*conditions)
 
     # --- filters ----------------------------------------------------------------------------
@@ -446,7 +445,7 @@ def _fts_match(expression: str, indexed: bool = True) -> ColumnElement[bool]:
     matching = sa.select(FTS_TABLE.c.rowid).where(fts_match_clause(expression))
     # Not indexed: SQLite builds the set of matching rowids once and tests each row of the
     # walked sort index against it (the rowid is in every index entry: no table read).
-    rowid = _FILES_ROWID if indexed else unindexed(_FILES_ROWID)
+    rowid = FILES_ROWID if indexed else unindexed(FILES_ROWID)
     return rowid.in_(matching)
 
 

@@ -48,7 +48,7 @@ from filemeta_gui.repositories import keyset
 from filemeta_gui.repositories.base import among_ids
 from filemeta_gui.repositories.files import live, sort_column_name, sort_expression
 from filemeta_gui.repositories.query_sql import (
-    FILE_ROWID,
+    FILES_ROWID,
     FTS_MIN_CHARS,
     FTS_TABLE,
     compile_query,
@@ -764,9 +764,9 @@ def excluded_tag_rowids(excluded: Node) -> ColumnElement[bool] | None:
     """
     if not _tags_only(excluded):
         return None
-    tagged = select(FILE_ROWID).select_from(File).where(compile_query(excluded, Backend.SQLITE))
+    tagged = select(FILES_ROWID).where(compile_query(excluded, Backend.SQLITE))
     # correlate(None): the set is of its own ``files``, not a test of the outer row.
-    return FILE_ROWID.not_in(tagged.correlate(None))
+    return FILES_ROWID.not_in(tagged.correlate(None))
 
 
 def _tags_only(node: Node) -> bool:
