@@ -26,6 +26,8 @@ and what an OFFSET at depth 700,000 would cost instead (not used by the app).
 
 The library is opened like the app opens it (migrated if older). ``--no-grid`` skips the
 thumbnail grid; ``BENCH_TRACE_MS=80`` prints the GUI thread's stack during longer stalls.
+``--src /tmp/old`` runs another checkout's code (a worktree of an older commit), for an
+A/B on one machine; ``filemeta_gui`` is imported from it.
 """
 
 from __future__ import annotations
@@ -296,7 +298,10 @@ async def finish(window: Any, meters: tuple[Any, Any], out: dict[str, Any]) -> d
 
 
 def report(url: str, out: dict[str, Any]) -> None:
+    import filemeta_gui  # from --src, if given
+
     backend = out.pop("backend")
+    print(f"code: {Path(filemeta_gui.__file__).parents[1]}")
     print(f"library: {url}  ({out['rows']:,} rows)")
     print(f"  open library (services):      {out.pop('open library') * 1000:8.0f} ms")
     print(f"  first block (service):        {backend['first page'] * 1000:8.0f} ms")
@@ -359,7 +364,12 @@ def main() -> int:
     parser.add_argument(
         "--filter-ascending", action="store_true", help="smallest first (default: largest)"
     )
+    parser.add_argument(
+        "--src", type=Path, help="checkout whose code runs (an A/B against older code)"
+    )
     args = parser.parse_args()
+    if args.src is not None:  # filemeta_gui is imported inside measure(), from here on
+        sys.path.insert(0, str(args.src.resolve()))
     with tempfile.TemporaryDirectory(prefix="filemeta-bench-") as scratch:
         os.environ["FILEMETA_DATA_DIR"] = str(Path(scratch) / "data")
         os.environ["FILEMETA_CACHE_DIR"] = str(Path(scratch) / "cache")
