@@ -13,6 +13,11 @@ each top-level filter that has an index is counted through it, up to ``PROBE_CAP
 (a fraction of a millisecond each). The most selective one under the cap is the way in;
 when none is, the page walks the sort index and every filter is tested on the way
 (``query_sql``'s ``open_nodes``: the others are written so SQLite cannot use their index).
+
+Counts and anchors read every match, not the first 201. Their choices are here too
+(``anchors_listed_first``; and for a query that only excludes, ``excluded_through_index``,
+``hashed_exclusion``, ``excluded_tag_rowids``): no index finds the files *without* X, but
+X's own index finds the ones to leave out.
 """
 
 from __future__ import annotations
