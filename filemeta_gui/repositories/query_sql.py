@@ -81,6 +81,12 @@ def trigram_word(node: Node) -> TypeGuard[Term]:
     return isinstance(node, Term) and len(node.text) >= FTS_MIN_CHARS
 
 
+def rowids_where(condition: ColumnElement[bool]) -> sa.Select[Any]:
+    """SQLite: the rowids of the files where ``condition`` holds, as a set of its own,
+    inside a statement on ``files`` (``correlate(None)``: not a test of the outer row)."""
+    return sa.select(FILES_ROWID).where(condition).correlate(None)
+
+
 def read_as_union(items: Sequence[Node]) -> bool:
     """SQLite, counts and anchors (``compile_query``'s ``union_ors``): is an OR of
     ``items`` read as the union of each alternative's rows? When a word of 1-2
@@ -339,8 +345,7 @@ class _Compiler:
             # alternative: a tag's id set probed a million times. As a union, each
             # alternative reads its own rows (``tag:people OR qz`` at 1M files, count
             # 1.2 → 0.36 s, anchors 1.35 → 0.4 s).
-            members = [sa.select(FILES_ROWID).where(c).correlate(None) for c in conditions]
-            return FILES_ROWID.in_(sa.union(*members))
+            return FILES_ROWID.in_(sa.union(*map(rowids_where, conditions)))
         return sa.or_(*conditions)
 
     # --- filters ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,7 @@ from filemeta_gui.repositories.query_sql import (
     fts_expression,
     fts_match_clause,
     read_as_union,
+    rowids_where,
     tag_tree,
     trigram_word,
 )
@@ -465,11 +466,8 @@ async def alternatives_apart(
     for item in items:
         if not (fts_expression(item) or _indexed_filter(item)):
             continue
-        if backend is Backend.SQLITE:
+        if backend is Backend.SQLITE or isinstance(item, TagFilter):
             few = await _capped_count(session, [item], backend, APART_BELOW) < APART_BELOW
-        elif isinstance(item, TagFilter):
-            links = select(FileTag.file_id).where(FileTag.tag_id.in_(tag_tree(item.name)))
-            few = await _count_up_to(session, links, APART_BELOW) < APART_BELOW
         else:
             few = await _estimated_matches(session, compile_query(item, backend)) < APART_BELOW
         if few:
@@ -728,7 +726,8 @@ def excluded_through_index(node: Node) -> Node | None:
         excluded = Or(tuple(item.item for item in node.items if isinstance(item, Not)))
     else:
         return None
-    return excluded if _found_through_index(excluded) else None
+    found = all(isinstance(leaf, TagFilter) or trigram_word(leaf) for leaf in _leaves(excluded))
+    return excluded if found else None
 
 
 EXCLUSION_WORK_MEM = "32MB"
@@ -767,23 +766,18 @@ def excluded_tag_rowids(excluded: Node) -> ColumnElement[bool] | None:
     s. A word's FTS5 set holds rowids already: gathered through the table it was slower
     (``-img`` 0.6 → 1.3 s).
     """
-    if not _tags_only(excluded):
+    if not all(isinstance(leaf, TagFilter) for leaf in _leaves(excluded)):
         return None
-    tagged = select(FILES_ROWID).where(compile_query(excluded, Backend.SQLITE))
-    # correlate(None): the set is of its own ``files``, not a test of the outer row.
-    return FILES_ROWID.not_in(tagged.correlate(None))
+    return FILES_ROWID.not_in(rowids_where(compile_query(excluded, Backend.SQLITE)))
 
 
-def _tags_only(node: Node) -> bool:
+def _leaves(node: Node) -> Iterator[Node]:
+    """The items of ``node``'s ANDs and ORs, at any depth (a NOT is one of them)."""
     if isinstance(node, And | Or):
-        return all(_tags_only(item) for item in node.items)
-    return isinstance(node, TagFilter)
-
-
-def _found_through_index(node: Node) -> bool:
-    if isinstance(node, And | Or):
-        return all(_found_through_index(item) for item in node.items)
-    return isinstance(node, TagFilter) or trigram_word(node)
+        for item in node.items:
+            yield from _leaves(item)
+    else:
+        yield node
 
 
 def anchors_listed_first(node: Node, sort: SortColumn) -> bool:
